@@ -1,0 +1,3 @@
+from amount_updater.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""HTTP layer: typed request and response models, routes without business logic."""

@@ -1,0 +1,40 @@
+"""OpenAPI declarations of the problems each route can answer with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amount_updater.api.problems import MEDIA_TYPE
+from amount_updater.api.schemas import Problem
+
+_DESCRIPTIONS = {
+    401: "unauthenticated: no valid token or API key",
+    403: "forbidden: the token is for another object",
+    404: "not_found",
+    409: "not_updatable: the object is no longer open, or has expired",
+    413: "payload_too_large",
+    422: "invalid_request, unknown_product, unknown_shipping_rate, invalid_discount_code, "
+    "quantity_limit_exceeded, currency_not_supported, too_many_line_items",
+    429: "rate_limited: Stripe is rate limiting; see Retry-After",
+    502: "stripe_error: Stripe refused the request",
+    503: "stripe_unavailable: Stripe could not be reached or is busy; retry",
+    504: "stripe_timeout: Stripe did not answer in time",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each listed status documented as a Problem."""
+    return {
+        status: {
+            "model": Problem,
+            "description": _DESCRIPTIONS[status],
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+CLIENT = (413, 422)
+STRIPE = (429, 502, 503, 504)
+READ = (401, 403, 404, *CLIENT, *STRIPE)
+CHANGE = (401, 403, 404, 409, *CLIENT, *STRIPE)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from amount_updater.api.deps import CatalogDep
+from amount_updater.api.responses import problems
+from amount_updater.api.schemas import (
+    CatalogListing,
+    CatalogProduct,
+    CatalogShippingRate,
+    CurrencyCode,
+)
+from amount_updater.errors import CurrencyNotSupported
+
+router = APIRouter(tags=["catalog"])
+
+
+@router.get(
+    "/v1/catalog",
+    summary="Products and shipping rates priced in one currency (discount codes are not listed)",
+    responses=problems(422),
+)
+async def list_catalog(
+    catalog: CatalogDep, currency: Annotated[CurrencyCode, Query()] = "usd"
+) -> CatalogListing:
+    currency = currency.lower()
+    if not catalog.supports(currency):
+        raise CurrencyNotSupported(f"The catalog has no prices in {currency!r}.")
+    return CatalogListing(
+        currency=currency,
+        products=[
+            CatalogProduct(
+                id=p.id,
+                name=p.name,
+                kind=p.kind.value,
+                unit_amount=p.prices[currency],
+                max_quantity=p.quantity_limit,
+            )
+            for p in catalog.products_in(currency)
+        ],
+        shipping_rates=[
+            CatalogShippingRate(id=r.id, name=r.name, amount=r.prices[currency])
+            for r in catalog.shipping_rates_in(currency)
+        ],
+    )

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from amount_updater.api.deps import ApiKeyCaller, SessionServiceDep
+from amount_updater.api.responses import CLIENT, STRIPE, problems
+from amount_updater.api.schemas import TokenCreate, TokenIssued
+
+router = APIRouter(tags=["tokens"])
+
+
+@router.post(
+    "/v1/tokens",
+    status_code=status.HTTP_201_CREATED,
+    summary="Mint an update token for an object created elsewhere (X-API-Key only)",
+    responses=problems(401, 404, 409, *CLIENT, *STRIPE),
+)
+async def create_token(
+    body: TokenCreate, _: ApiKeyCaller, sessions: SessionServiceDep
+) -> TokenIssued:
+    issued = await sessions.issue_token(body.object_id)
+    return TokenIssued(token=issued.token, expires_at=issued.expires_at)

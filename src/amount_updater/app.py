@@ -1,0 +1,111 @@
+"""The app factory. Every dependency is built here, once, and torn down with the app."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from amount_updater import __version__
+from amount_updater.api.problems import install_problem_handlers
+from amount_updater.api.routes import ROUTERS
+from amount_updater.auth.api_keys import ApiKeys
+from amount_updater.auth.authenticator import Authenticator
+from amount_updater.auth.tokens import TokenSigner
+from amount_updater.catalog.repository import CatalogRepository, load_catalog
+from amount_updater.config import Settings, SettingsError, load_settings
+from amount_updater.http.body_limit import BodyLimitMiddleware
+from amount_updater.service.checkout_sessions import CheckoutSessionService
+from amount_updater.stripe_gateway import StripeGateway
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Server-side cart pricing for Stripe Elements. The storefront sends changes (add a product, set a
+quantity, pick shipping, apply a code); the service checks who is asking, re-reads the Stripe
+object, recomputes every amount from its own catalog and retransmits the whole cart to Stripe.
+Amounts are integers in the currency's minor unit. Errors are RFC 9457 problems with a stable
+`code`.
+"""
+
+
+class State(TypedDict):
+    catalog: CatalogRepository
+    gateway: StripeGateway
+    sessions: CheckoutSessionService
+    authenticator: Authenticator
+    stripe_mode: str
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], float] = time.time
+) -> FastAPI:
+    """Build the app. The catalog is validated here, so a bad one stops start-up at once."""
+    settings = settings or load_settings()
+    if settings.stripe_secret_key is None:
+        raise SettingsError(
+            "AMOUNT_UPDATER_STRIPE_SECRET_KEY: not set; the service needs a Stripe secret key "
+            "(sk_test_... or sk_live_...)"
+        )
+    secret_key = settings.stripe_secret_key.get_secret_value()
+    catalog = CatalogRepository(load_catalog(settings.catalog_path))
+    if settings.token_secret is None:
+        logger.warning(
+            "config.token_secret_generated",
+            extra={"hint": "set AMOUNT_UPDATER_TOKEN_SECRET so tokens survive restarts"},
+        )
+        token_secret = secrets.token_bytes(32)
+    else:
+        token_secret = settings.token_secret.get_secret_value().encode()
+    signer = TokenSigner(token_secret)
+    authenticator = Authenticator(signer, ApiKeys(settings.api_keys), clock=clock)
+    stripe_mode = "live" if secret_key.startswith(("sk_live_", "rk_live_")) else "test"
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
+        gateway = StripeGateway.connect(
+            secret_key,
+            api_base=settings.stripe_api_base,
+            timeout_s=settings.stripe_timeout_s,
+            max_retries=settings.stripe_max_retries,
+        )
+        try:
+            yield State(
+                catalog=catalog,
+                gateway=gateway,
+                sessions=CheckoutSessionService(gateway, catalog, signer, clock=clock),
+                authenticator=authenticator,
+                stripe_mode=stripe_mode,
+            )
+        finally:
+            await gateway.aclose()
+
+    app = FastAPI(
+        title="amount-updater",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """Entry point for `uvicorn --factory` (used by `amount-updater serve`)."""
+    return create_app(load_settings())

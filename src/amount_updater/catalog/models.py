@@ -1,0 +1,102 @@
+"""Catalog entries as validated from the TOML file. Prices are integers in minor units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from amount_updater.money.currencies import MAX_AMOUNT, Currency, is_currency_code
+
+EntryId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$")]
+Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT, strict=True)]
+
+
+def _check_amounts(amounts: dict[str, int], what: str) -> None:
+    for code, amount in amounts.items():
+        if not is_currency_code(code):
+            raise ValueError(f"{what}: {code!r} is not a lowercase ISO 4217 currency code")
+        if not Currency.of(code).is_valid_amount(amount):
+            raise ValueError(
+                f"{what}: {amount} {code} must be a multiple of {Currency.of(code).increment}"
+                " (Stripe requires three-decimal amounts to end in 0)"
+            )
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ProductKind(StrEnum):
+    ITEM = "item"
+    ADDON = "addon"
+
+
+class Product(_Entry):
+    id: EntryId
+    name: Annotated[str, StringConstraints(min_length=1, max_length=250)]
+    kind: ProductKind = ProductKind.ITEM
+    prices: dict[str, Amount] = Field(min_length=1)
+    max_quantity: Annotated[int, Field(ge=1, le=999)] | None = None
+
+    @model_validator(mode="after")
+    def _validate(self) -> Self:
+        _check_amounts(self.prices, f"product {self.id}")
+        return self
+
+    @property
+    def quantity_limit(self) -> int:
+        if self.max_quantity is not None:
+            return self.max_quantity
+        return 1 if self.kind is ProductKind.ADDON else 99
+
+
+class ShippingRate(_Entry):
+    id: EntryId
+    name: Annotated[str, StringConstraints(min_length=1, max_length=250)]
+    prices: dict[str, Amount] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _validate(self) -> Self:
+        _check_amounts(self.prices, f"shipping rate {self.id}")
+        return self
+
+
+class Discount(_Entry):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_\-]{0,39}$")]
+    percent_off: Annotated[Decimal, Field(gt=0, le=100)] | None = None
+    amount_off: dict[str, Annotated[int, Field(gt=0, le=MAX_AMOUNT, strict=True)]] | None = None
+    min_subtotal: dict[str, Amount] = Field(default_factory=dict)
+    expires_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _validate(self) -> Self:
+        if (self.percent_off is None) == (self.amount_off is None):
+            raise ValueError(f"discount {self.code}: set exactly one of percent_off or amount_off")
+        if self.amount_off is not None:
+            _check_amounts(self.amount_off, f"discount {self.code} amount_off")
+        _check_amounts(self.min_subtotal, f"discount {self.code} min_subtotal")
+        if self.expires_at is not None and self.expires_at.tzinfo is None:
+            raise ValueError(f"discount {self.code}: expires_at needs a UTC offset (e.g. ...Z)")
+        return self
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+
+class Catalog(_Entry):
+    """Everything the service can sell, keyed by id. Discount codes are stored upper-case."""
+
+    products: dict[str, Product] = Field(default_factory=dict)
+    shipping: dict[str, ShippingRate] = Field(default_factory=dict)
+    discounts: dict[str, Discount] = Field(default_factory=dict)
+
+    @property
+    def currencies(self) -> frozenset[str]:
+        codes: set[str] = set()
+        for product in self.products.values():
+            codes.update(product.prices)
+        return frozenset(codes)

@@ -1,0 +1,101 @@
+"""Settings from the environment (prefix AMOUNT_UPDATER_) and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "AMOUNT_UPDATER_"
+STRIPE_API_BASE = "https://api.stripe.com"
+
+
+class SettingsError(Exception):
+    """Start-up configuration is invalid; the message is one line naming the setting."""
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+    stripe_secret_key: SecretStr | None = None
+    stripe_api_base: str = STRIPE_API_BASE
+    stripe_timeout_s: Annotated[float, Field(gt=0, le=60)] = 8.0
+    stripe_max_retries: Annotated[int, Field(ge=0, le=5)] = 2
+    catalog_path: Path | None = None
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
+    token_secret: SecretStr | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
+
+    @field_validator("stripe_secret_key")
+    @classmethod
+    def _secret_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("sk_", "rk_")):
+            # A publishable key (pk_) here would be a leak waiting to happen the other way round.
+            raise ValueError("must be a secret (sk_...) or restricted (rk_...) Stripe key")
+        return value
+
+    @field_validator("stripe_api_base")
+    @classmethod
+    def _api_base_shape(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_api_keys(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @field_validator("api_keys")
+    @classmethod
+    def _api_keys_strength(cls, value: list[str]) -> list[str]:
+        if any(len(key) < 16 for key in value):
+            raise ValueError("each API key must be at least 16 characters")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin == "*" or not origin.startswith(("https://", "http://")):
+                raise ValueError(f"{origin!r} is not an origin (no wildcard: list each origin)")
+        return [origin.rstrip("/") for origin in value]
+
+    @field_validator("token_secret")
+    @classmethod
+    def _token_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment; SettingsError with one line naming the bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        name = ENV_PREFIX + str(error["loc"][0]).upper() if error["loc"] else ENV_PREFIX
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {message}") from None

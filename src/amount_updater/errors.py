@@ -1,0 +1,130 @@
+"""The service's own errors. Each maps to one RFC 9457 problem with a stable `code`.
+
+    ServiceError                      (status, code, title)
+    ├── Unauthenticated               401 unauthenticated
+    ├── Forbidden                     403 forbidden
+    ├── NotFound                      404 not_found
+    ├── NotUpdatable                  409 not_updatable
+    ├── PayloadTooLarge               413 payload_too_large
+    ├── InvalidRequest                422 invalid_request
+    │   ├── UnknownProduct            422 unknown_product
+    │   ├── UnknownShippingRate       422 unknown_shipping_rate
+    │   ├── InvalidDiscountCode       422 invalid_discount_code
+    │   ├── QuantityLimitExceeded     422 quantity_limit_exceeded
+    │   ├── CurrencyNotSupported      422 currency_not_supported
+    │   └── TooManyLineItems          422 too_many_line_items
+    ├── StripeRateLimited             429 rate_limited
+    ├── StripeError                   502 stripe_error
+    ├── StripeUnavailable             503 stripe_unavailable
+    └── StripeTimeout                 504 stripe_timeout
+
+Stripe's own exceptions never travel past the gateway: it raises these instead, with a detail
+written here, never Stripe's message (which can echo parameters back).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ServiceError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+class Unauthenticated(ServiceError):
+    status, code, title = 401, "unauthenticated", "Authentication required"
+
+
+class Forbidden(ServiceError):
+    status, code, title = 403, "forbidden", "Not allowed for this object"
+
+
+class NotFound(ServiceError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class NotUpdatable(ServiceError):
+    status, code, title = 409, "not_updatable", "The object can no longer change"
+
+
+class PayloadTooLarge(ServiceError):
+    status, code, title = 413, "payload_too_large", "Request body too large"
+
+
+class InvalidRequest(ServiceError):
+    status, code, title = 422, "invalid_request", "Invalid request"
+
+
+class UnknownProduct(InvalidRequest):
+    code, title = "unknown_product", "Unknown product"
+
+
+class UnknownShippingRate(InvalidRequest):
+    code, title = "unknown_shipping_rate", "Unknown shipping rate"
+
+
+class InvalidDiscountCode(InvalidRequest):
+    code, title = "invalid_discount_code", "Discount code not valid for this cart"
+
+
+class QuantityLimitExceeded(InvalidRequest):
+    code, title = "quantity_limit_exceeded", "Quantity limit exceeded"
+
+
+class CurrencyNotSupported(InvalidRequest):
+    code, title = "currency_not_supported", "Currency not supported"
+
+
+class TooManyLineItems(InvalidRequest):
+    code, title = "too_many_line_items", "Too many line items"
+
+
+class StripeRateLimited(ServiceError):
+    status, code, title = 429, "rate_limited", "Too many requests to Stripe"
+
+
+class StripeError(ServiceError):
+    status, code, title = 502, "stripe_error", "Stripe refused the request"
+
+
+class StripeUnavailable(ServiceError):
+    status, code, title = 503, "stripe_unavailable", "Stripe is unavailable"
+
+
+class StripeTimeout(ServiceError):
+    status, code, title = 504, "stripe_timeout", "Stripe did not answer in time"
+
+
+ALL_ERRORS: tuple[type[ServiceError], ...] = (
+    ServiceError,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    NotUpdatable,
+    PayloadTooLarge,
+    InvalidRequest,
+    UnknownProduct,
+    UnknownShippingRate,
+    InvalidDiscountCode,
+    QuantityLimitExceeded,
+    CurrencyNotSupported,
+    TooManyLineItems,
+    StripeRateLimited,
+    StripeError,
+    StripeUnavailable,
+    StripeTimeout,
+)

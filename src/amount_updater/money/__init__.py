@@ -1,0 +1,1 @@
+"""Money in integer minor units, and Stripe's per-currency rules."""

@@ -1,0 +1,1 @@
+"""The service layer: fetch, check, recompute, patch."""

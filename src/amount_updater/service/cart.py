@@ -1,0 +1,99 @@
+"""The cart as the service reads it off a Stripe object, and the view it answers with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from amount_updater.catalog.repository import CatalogRepository
+from amount_updater.pricing import PricedCart, Selection
+from amount_updater.stripe_gateway import CheckoutSession, StripeLineItem
+
+PRODUCT_KEY = "product_id"  # line-item metadata: a catalog product the service added
+SHIPPING_KEY = "shipping_rate_id"  # line-item metadata: the shipping line the service added
+DISCOUNT_KEY = "amount_updater_discount"  # session metadata: the recorded discount code
+REVISION_KEY = "amount_updater_rev"  # session metadata: bumped by every write of the service
+
+
+@dataclass(frozen=True, slots=True)
+class OtherItem:
+    """A line item the service did not add: shown, counted, never changed."""
+
+    line_item_id: str
+    description: str
+    quantity: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCart:
+    """A Checkout Session's line items sorted into the service's own and everybody else's."""
+
+    selection: Selection
+    all_lines: tuple[StripeLineItem, ...]  # in the session's order
+    product_lines: tuple[StripeLineItem, ...]
+    shipping_lines: tuple[StripeLineItem, ...]
+    other_lines: tuple[StripeLineItem, ...]
+    revision: int
+
+    @property
+    def other_items(self) -> tuple[OtherItem, ...]:
+        return tuple(
+            OtherItem(li.id, li.description, li.quantity, li.amount_subtotal)
+            for li in self.other_lines
+        )
+
+    @property
+    def other_subtotal(self) -> int:
+        return sum(li.amount_subtotal for li in self.other_lines)
+
+    @classmethod
+    def read(cls, session: CheckoutSession, catalog: CatalogRepository) -> SessionCart:
+        """Sort line items by their metadata.
+
+        A product or shipping rate that is no longer in the catalog (or has no price in the
+        session's currency) can't be re-priced, so its line is treated like one added elsewhere.
+        """
+        quantities: dict[str, int] = {}
+        products, shipping, others = [], [], []
+        for item in session.line_items:
+            product = catalog.product(item.metadata.get(PRODUCT_KEY, ""))
+            rate = catalog.shipping_rate(item.metadata.get(SHIPPING_KEY, ""))
+            if product is not None and session.currency in product.prices:
+                products.append(item)
+                quantities[product.id] = quantities.get(product.id, 0) + item.quantity
+            elif rate is not None and session.currency in rate.prices:
+                shipping.append(item)
+            else:
+                others.append(item)
+        try:
+            revision = int(session.metadata.get(REVISION_KEY, "0"))
+        except ValueError:
+            revision = 0
+        selection = Selection.of(
+            list(quantities.items()),
+            shipping_rate_id=shipping[0].metadata[SHIPPING_KEY] if shipping else None,
+            discount_code=session.metadata.get(DISCOUNT_KEY) or None,
+        )
+        return cls(
+            selection,
+            session.line_items,
+            tuple(products),
+            tuple(shipping),
+            tuple(others),
+            revision,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CartView:
+    """What the API answers: the recomputed cart, and the total the Stripe object holds."""
+
+    object: Literal["checkout.session", "payment_intent", "quote"]
+    id: str | None
+    status: str | None
+    currency: str
+    expires_at: int | None
+    priced: PricedCart
+    other_items: tuple[OtherItem, ...]
+    amount_total: int

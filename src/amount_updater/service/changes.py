@@ -1,0 +1,126 @@
+"""The changes a storefront can ask for, each validated against the catalog before any write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from amount_updater.catalog.models import Catalog
+from amount_updater.errors import (
+    CurrencyNotSupported,
+    QuantityLimitExceeded,
+    UnknownProduct,
+    UnknownShippingRate,
+)
+from amount_updater.pricing import Selection, require_discount
+
+
+@dataclass(frozen=True, slots=True)
+class CartRules:
+    """Business rules for one cart: its currency, the catalog, and the time of the request."""
+
+    catalog: Catalog
+    currency: str
+    now: datetime
+
+    def check_product(self, product_id: str, quantity: int) -> None:
+        product = self.catalog.products.get(product_id)
+        if product is None:
+            raise UnknownProduct(f"No product {product_id!r} in the catalog.")
+        if self.currency not in product.prices:
+            raise CurrencyNotSupported(f"Product {product_id!r} has no price in {self.currency}.")
+        if quantity > product.quantity_limit:
+            raise QuantityLimitExceeded(
+                f"At most {product.quantity_limit} of {product_id!r} per order.",
+                extra={"product_id": product_id, "max_quantity": product.quantity_limit},
+            )
+
+    def check_shipping(self, rate_id: str) -> None:
+        rate = self.catalog.shipping.get(rate_id)
+        if rate is None:
+            raise UnknownShippingRate(f"No shipping rate {rate_id!r}.")
+        if self.currency not in rate.prices:
+            raise CurrencyNotSupported(
+                f"Shipping rate {rate_id!r} has no price in {self.currency}."
+            )
+
+    def check_discount(self, code: str, selection: Selection) -> str:
+        """The canonical code if it applies to `selection`; InvalidDiscountCode otherwise."""
+        subtotal = sum(
+            self.catalog.products[line.product_id].prices[self.currency] * line.quantity
+            for line in selection.items
+        )
+        return require_discount(self.catalog, code, self.currency, subtotal, now=self.now).code
+
+
+class CartChange(Protocol):
+    def apply(self, selection: Selection, rules: CartRules) -> Selection: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceCart:
+    items: tuple[tuple[str, int], ...]
+    shipping_rate_id: str | None
+    discount_code: str | None
+
+    def apply(self, selection: Selection, rules: CartRules) -> Selection:
+        return build_selection(rules, self.items, self.shipping_rate_id, self.discount_code)
+
+
+@dataclass(frozen=True, slots=True)
+class AddItem:
+    product_id: str
+    quantity: int
+
+    def apply(self, selection: Selection, rules: CartRules) -> Selection:
+        total = selection.quantity_of(self.product_id) + self.quantity
+        rules.check_product(self.product_id, total)
+        return selection.with_quantity(self.product_id, total)
+
+
+@dataclass(frozen=True, slots=True)
+class SetQuantity:
+    product_id: str
+    quantity: int  # 0 removes
+
+    def apply(self, selection: Selection, rules: CartRules) -> Selection:
+        if self.quantity > 0:
+            rules.check_product(self.product_id, self.quantity)
+        elif rules.catalog.products.get(self.product_id) is None:
+            raise UnknownProduct(f"No product {self.product_id!r} in the catalog.")
+        return selection.with_quantity(self.product_id, self.quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class SetShipping:
+    rate_id: str | None
+
+    def apply(self, selection: Selection, rules: CartRules) -> Selection:
+        if self.rate_id is not None:
+            rules.check_shipping(self.rate_id)
+        return selection.with_shipping(self.rate_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SetDiscount:
+    code: str | None
+
+    def apply(self, selection: Selection, rules: CartRules) -> Selection:
+        if self.code is None:
+            return selection.with_discount(None)
+        return selection.with_discount(rules.check_discount(self.code, selection))
+
+
+def build_selection(
+    rules: CartRules,
+    items: tuple[tuple[str, int], ...] | list[tuple[str, int]],
+    shipping_rate_id: str | None,
+    discount_code: str | None,
+) -> Selection:
+    """A whole new cart, every part validated (used by create, quote and replace)."""
+    selection = Selection.of(list(items))
+    for line in selection.items:
+        rules.check_product(line.product_id, line.quantity)
+    selection = SetShipping(shipping_rate_id).apply(selection, rules)
+    return SetDiscount(discount_code).apply(selection, rules)

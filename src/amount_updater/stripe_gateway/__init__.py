@@ -1,0 +1,21 @@
+"""The one place that talks to Stripe."""
+
+from amount_updater.stripe_gateway.gateway import StripeGateway
+from amount_updater.stripe_gateway.models import (
+    CheckoutSession,
+    KeepLine,
+    LineWrite,
+    NewLine,
+    StripeLineItem,
+    UpdatedSession,
+)
+
+__all__ = [
+    "CheckoutSession",
+    "KeepLine",
+    "LineWrite",
+    "NewLine",
+    "StripeGateway",
+    "StripeLineItem",
+    "UpdatedSession",
+]

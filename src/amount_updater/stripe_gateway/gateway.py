@@ -1,0 +1,240 @@
+"""StripeGateway: every call the service makes to Stripe, and the translation of Stripe's errors.
+
+Calls go through stripe-python's `StripeClient.raw_request_async`: the SDK still encodes the
+form body, pins the API version, sends idempotency keys, retries (as configured) and raises its
+typed errors, but the JSON answer is read as plain dicts and parsed down to the few fields the
+service needs, skipping the SDK's object layer (about 2 ms of CPU per call, see
+performance-notes.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+import httpx
+import stripe
+
+from amount_updater.errors import (
+    NotFound,
+    NotUpdatable,
+    ServiceError,
+    StripeError,
+    StripeRateLimited,
+    StripeTimeout,
+    StripeUnavailable,
+)
+from amount_updater.stripe_gateway.models import (
+    CheckoutSession,
+    LineWrite,
+    NewLine,
+    StripeLineItem,
+    UpdatedSession,
+)
+
+logger = logging.getLogger(__name__)
+
+SESSIONS = "/v1/checkout/sessions"
+LINE_ITEM_PAGE = 100  # Stripe's maximum page size for line-item lists
+# Stripe error codes that mean "this object can no longer change". The session one is what
+# Stripe's client-side endpoints answer; the server-side code is UNCONFIRMED (notes §1.8), so the
+# service checks status before writing and this is the fallback for a race with completion.
+NOT_UPDATABLE_CODES = frozenset(
+    {"checkout_not_active_session", "checkout_succeeded_session", "payment_intent_unexpected_state"}
+)
+
+
+class StripeGateway:
+    """Owns the StripeClient; returns parsed snapshots; raises only `ServiceError`s.
+
+    Usage::
+
+        gateway = StripeGateway.connect(key, api_base="https://api.stripe.com", timeout_s=8,
+                                        max_retries=2)
+        session = await gateway.get_checkout_session("cs_test_...")
+        await gateway.aclose()
+    """
+
+    def __init__(self, client: stripe.StripeClient, http_client: stripe.HTTPXClient) -> None:
+        self._client = client
+        self._http_client = http_client
+
+    @classmethod
+    def connect(
+        cls, secret_key: str, *, api_base: str, timeout_s: float, max_retries: int
+    ) -> StripeGateway:
+        """Build the client; retries are explicit because StripeClient's default is none."""
+        http_client = stripe.HTTPXClient(timeout=timeout_s)
+        client = stripe.StripeClient(
+            secret_key,
+            http_client=http_client,
+            base_addresses={"api": api_base},
+            max_network_retries=max_retries,
+        )
+        return cls(client, http_client)
+
+    async def aclose(self) -> None:
+        await self._http_client.close_async()  # type: ignore[no-untyped-call]  # untyped in the SDK
+
+    async def create_checkout_session(
+        self,
+        *,
+        currency: str,
+        lines: Sequence[NewLine],
+        metadata: Mapping[str, str],
+        return_url: str | None,
+        idempotency_key: str | None,
+    ) -> CheckoutSession:
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "ui_mode": "elements",
+            "currency": currency,
+            "line_items": [_new_line(currency, line) for line in lines],
+            "metadata": dict(metadata),
+            "expand": ["line_items"],
+        }
+        if return_url:
+            params["return_url"] = return_url
+        else:
+            # Without a return URL the Payment Element must handle completion on the page.
+            params["redirect_on_completion"] = "never"
+        data = await self._request(
+            "post", SESSIONS, params, idempotency_key=idempotency_key, what="checkout session"
+        )
+        return await self._with_all_line_items(data)
+
+    async def get_checkout_session(self, session_id: str) -> CheckoutSession:
+        """The session and all its line items: one call when it has at most ten of them."""
+        data = await self._request(
+            "get",
+            f"{SESSIONS}/{session_id}",
+            {"expand": ["line_items"]},
+            what="checkout session",
+        )
+        return await self._with_all_line_items(data)
+
+    async def update_checkout_session(
+        self,
+        session_id: str,
+        *,
+        currency: str,
+        lines: Sequence[LineWrite],
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> UpdatedSession:
+        """Retransmit the whole line-item array (Stripe drops every id that is left out)."""
+        params = {
+            "line_items": [_line_write(currency, line) for line in lines],
+            "metadata": dict(metadata),
+        }
+        data = await self._request(
+            "post",
+            f"{SESSIONS}/{session_id}",
+            params,
+            idempotency_key=idempotency_key,
+            what="checkout session",
+        )
+        return UpdatedSession.from_stripe(data)
+
+    async def _with_all_line_items(self, data: Mapping[str, Any]) -> CheckoutSession:
+        # An expanded line_items holds only the first page (10); page through the rest.
+        listing = data.get("line_items") or {}
+        items = [StripeLineItem.from_stripe(item) for item in listing.get("data", [])]
+        has_more = bool(listing.get("has_more"))
+        while has_more:
+            page = await self._request(
+                "get",
+                f"{SESSIONS}/{data['id']}/line_items",
+                {"limit": LINE_ITEM_PAGE, "starting_after": items[-1].id},
+                what="checkout session",
+            )
+            items.extend(StripeLineItem.from_stripe(item) for item in page.get("data", []))
+            has_more = bool(page.get("has_more")) and bool(page.get("data"))
+        return CheckoutSession.from_stripe(data, tuple(items))
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        what: str,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if idempotency_key is not None:
+            options["idempotency_key"] = idempotency_key
+        try:
+            response = await self._client.raw_request_async(method, path, **params, **options)
+        except stripe.StripeError as exc:
+            _raise_translated(exc, what)
+        data = response.data
+        if not isinstance(data, dict):
+            raise StripeError("Stripe answered with an unexpected body.")
+        return data
+
+
+def _new_line(currency: str, line: NewLine) -> dict[str, Any]:
+    return {
+        "price_data": {
+            "currency": currency,
+            "product_data": {"name": line.name},
+            "unit_amount": line.unit_amount,
+        },
+        "quantity": line.quantity,
+        "metadata": dict(line.metadata),
+    }
+
+
+def _line_write(currency: str, line: LineWrite) -> dict[str, Any]:
+    if isinstance(line, NewLine):
+        return _new_line(currency, line)
+    if line.quantity is None:
+        return {"id": line.id}
+    return {"id": line.id, "quantity": line.quantity}
+
+
+def _raise_translated(exc: stripe.StripeError, what: str) -> NoReturn:
+    """Raise the service's error for a Stripe error. Stripe's message is logged, never returned."""
+    error = exc.error
+    code = getattr(error, "code", None) if error is not None else None
+    status = exc.http_status
+    logger.warning(
+        "stripe.error",
+        extra={
+            "stripe_status": status,
+            "stripe_code": code,
+            "stripe_request_id": exc.request_id,
+            "stripe_error": type(exc).__name__,
+        },
+    )
+    translated: ServiceError
+    if isinstance(exc, stripe.APIConnectionError):
+        if isinstance(exc.__cause__, httpx.TimeoutException):
+            translated = StripeTimeout("Stripe did not answer in time. Try again.")
+        else:
+            translated = StripeUnavailable("Stripe could not be reached. Try again.")
+    elif isinstance(exc, stripe.RateLimitError):
+        if code == "lock_timeout":
+            translated = StripeUnavailable(
+                "Stripe is busy with another change to this object. Try again.",
+                headers={"Retry-After": "1"},
+            )
+        else:
+            translated = StripeRateLimited(
+                "Stripe is rate limiting this account. Try again shortly.",
+                headers={"Retry-After": "2"},
+            )
+    elif isinstance(exc, stripe.InvalidRequestError) and status == 404:
+        translated = NotFound(f"No such {what}.")
+    elif isinstance(exc, stripe.InvalidRequestError) and code in NOT_UPDATABLE_CODES:
+        translated = NotUpdatable(f"The {what} can no longer change.")
+    elif isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        logger.error("stripe.auth_rejected", extra={"stripe_status": status})
+        translated = StripeError("The service could not authenticate with Stripe.")
+    elif status is not None and status >= 500:
+        translated = StripeUnavailable("Stripe had an internal error. Try again.")
+    else:
+        translated = StripeError(f"Stripe refused the {what} request.")
+    raise translated from None
