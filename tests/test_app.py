@@ -67,6 +67,11 @@ async def test_an_unexpected_error_answers_500_without_a_trace(app: FastAPI, set
     assert "sk_test" not in response.text
 
 
-def test_no_stripe_key_stops_start_up_with_one_line_naming_the_setting():
-    with pytest.raises(SettingsError, match=r"^AMOUNT_UPDATER_STRIPE_SECRET_KEY: not set"):
+def test_sandbox_mode_needs_its_own_address_as_the_api_base():
+    with pytest.raises(SettingsError, match=r"^AMOUNT_UPDATER_STRIPE_API_BASE: sandbox mode"):
         create_app(Settings())
+
+
+def test_with_a_key_no_sandbox_route_exists(app: FastAPI):
+    paths = {getattr(route, "path", "") for route in app.routes}
+    assert not any(path == "/" or path.startswith("/_sandbox") for path in paths)

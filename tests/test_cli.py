@@ -29,17 +29,18 @@ def test_openapi_command_writes_the_document(tmp_path: Path):
     assert json.loads(output.read_text())["info"]["title"] == "amount-updater"
 
 
-def test_serve_without_a_key_says_which_setting_is_missing(tmp_path: Path):
+def test_serve_refuses_an_invalid_catalog_before_binding(tmp_path: Path):
+    (tmp_path / "bad.toml").write_text("[products.x]\nname = 1\n")
     result = subprocess.run(
         [sys.executable, "-m", "amount_updater", "serve", "--port", "1"],
         capture_output=True,
         text=True,
         timeout=60,
         cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin", "AMOUNT_UPDATER_CATALOG_PATH": str(tmp_path / "bad.toml")},
     )
     assert result.returncode == 2
-    assert "AMOUNT_UPDATER_STRIPE_SECRET_KEY" in result.stderr
+    assert "invalid catalog" in result.stderr
     assert "Traceback" not in result.stderr
 
 

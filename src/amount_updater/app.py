@@ -19,9 +19,13 @@ from amount_updater.auth.api_keys import ApiKeys
 from amount_updater.auth.authenticator import Authenticator
 from amount_updater.auth.tokens import TokenSigner
 from amount_updater.catalog.repository import CatalogRepository, load_catalog
-from amount_updater.config import Settings, SettingsError, load_settings
+from amount_updater.config import STRIPE_API_BASE, Settings, SettingsError, load_settings
 from amount_updater.http.body_limit import BodyLimitMiddleware
+from amount_updater.sandbox import SANDBOX_STRIPE_KEY, SANDBOX_STRIPE_PATH, mount_sandbox
 from amount_updater.service.checkout_sessions import CheckoutSessionService
+from amount_updater.service.locks import KeyedLocks
+from amount_updater.service.payment_intents import PaymentIntentService
+from amount_updater.service.pricer import CartPricer
 from amount_updater.stripe_gateway import StripeGateway
 
 logger = logging.getLogger(__name__)
@@ -36,9 +40,10 @@ Amounts are integers in the currency's minor unit. Errors are RFC 9457 problems 
 
 
 class State(TypedDict):
-    catalog: CatalogRepository
+    pricer: CartPricer
     gateway: StripeGateway
     sessions: CheckoutSessionService
+    intents: PaymentIntentService
     authenticator: Authenticator
     stripe_mode: str
 
@@ -48,12 +53,20 @@ def create_app(
 ) -> FastAPI:
     """Build the app. The catalog is validated here, so a bad one stops start-up at once."""
     settings = settings or load_settings()
-    if settings.stripe_secret_key is None:
-        raise SettingsError(
-            "AMOUNT_UPDATER_STRIPE_SECRET_KEY: not set; the service needs a Stripe secret key "
-            "(sk_test_... or sk_live_...)"
-        )
-    secret_key = settings.stripe_secret_key.get_secret_value()
+    sandbox = settings.stripe_secret_key is None
+    if sandbox:
+        # No key: the embedded emulator speaks for Stripe, over HTTP like the real one, so the
+        # gateway runs exactly the code it runs against api.stripe.com.
+        if settings.stripe_api_base == STRIPE_API_BASE:
+            raise SettingsError(
+                "AMOUNT_UPDATER_STRIPE_API_BASE: sandbox mode (no AMOUNT_UPDATER_STRIPE_SECRET_KEY)"
+                f" needs this server's own address + {SANDBOX_STRIPE_PATH}; `amount-updater serve`"
+                " sets it"
+            )
+        secret_key = SANDBOX_STRIPE_KEY
+    else:
+        assert settings.stripe_secret_key is not None
+        secret_key = settings.stripe_secret_key.get_secret_value()
     catalog = CatalogRepository(load_catalog(settings.catalog_path))
     if settings.token_secret is None:
         logger.warning(
@@ -65,7 +78,12 @@ def create_app(
         token_secret = settings.token_secret.get_secret_value().encode()
     signer = TokenSigner(token_secret)
     authenticator = Authenticator(signer, ApiKeys(settings.api_keys), clock=clock)
-    stripe_mode = "live" if secret_key.startswith(("sk_live_", "rk_live_")) else "test"
+    if sandbox:
+        stripe_mode = "sandbox"
+    elif secret_key.startswith(("sk_live_", "rk_live_")):
+        stripe_mode = "live"
+    else:
+        stripe_mode = "test"
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:
@@ -75,11 +93,14 @@ def create_app(
             timeout_s=settings.stripe_timeout_s,
             max_retries=settings.stripe_max_retries,
         )
+        pricer = CartPricer(catalog, clock)
+        locks = KeyedLocks()
         try:
             yield State(
-                catalog=catalog,
+                pricer=pricer,
                 gateway=gateway,
-                sessions=CheckoutSessionService(gateway, catalog, signer, clock=clock),
+                sessions=CheckoutSessionService(gateway, pricer, signer, locks),
+                intents=PaymentIntentService(gateway, pricer, signer, locks),
                 authenticator=authenticator,
                 stripe_mode=stripe_mode,
             )
@@ -102,6 +123,8 @@ def create_app(
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
         )
+    if sandbox:
+        mount_sandbox(app, clock=clock)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
 

@@ -52,10 +52,12 @@ def _serve(host: str, port: int, workers: int) -> int:
         if settings.token_secret is None:
             # Workers must share one secret, or a token minted by one is refused by another.
             os.environ[ENV_PREFIX + "TOKEN_SECRET"] = secrets.token_hex(32)
-            settings = load_settings()
+        if settings.stripe_secret_key is None:
+            workers = _enter_sandbox(host, port, workers)
+        settings = load_settings()
         from amount_updater.app import create_app
 
-        create_app(settings)  # validates key, catalog and settings before binding the port
+        create_app(settings)  # validates settings and catalog before binding the port
     except (SettingsError, CatalogError) as exc:
         return _fail(str(exc))
     configure_logging(settings.log_level)
@@ -72,6 +74,28 @@ def _serve(host: str, port: int, workers: int) -> int:
         proxy_headers=False,
     )
     return 0
+
+
+def _enter_sandbox(host: str, port: int, workers: int) -> int:
+    """Point the gateway at the emulator mounted in this very server; one worker only."""
+    from amount_updater.sandbox import SANDBOX_STRIPE_PATH
+
+    local = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    if ":" in local:
+        local = f"[{local}]"
+    os.environ[ENV_PREFIX + "STRIPE_API_BASE"] = f"http://{local}:{port}{SANDBOX_STRIPE_PATH}"
+    print(  # noqa: T201 - start-up banner
+        "amount-updater: SANDBOX MODE (AMOUNT_UPDATER_STRIPE_SECRET_KEY is not set): Stripe is "
+        f"emulated in this process at http://{local}:{port}{SANDBOX_STRIPE_PATH}; nothing reaches "
+        f"the real Stripe. Demo storefront: http://{local}:{port}/",
+        file=sys.stderr,
+    )
+    if workers != 1:
+        print(  # noqa: T201
+            "amount-updater: sandbox mode runs one worker (the emulator keeps its state in memory)",
+            file=sys.stderr,
+        )
+    return 1
 
 
 def _write_openapi(output: Path) -> int:

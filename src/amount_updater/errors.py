@@ -12,7 +12,8 @@
     │   ├── InvalidDiscountCode       422 invalid_discount_code
     │   ├── QuantityLimitExceeded     422 quantity_limit_exceeded
     │   ├── CurrencyNotSupported      422 currency_not_supported
-    │   └── TooManyLineItems          422 too_many_line_items
+    │   ├── TooManyLineItems          422 too_many_line_items
+    │   └── AmountOutOfRange          422 amount_out_of_range
     ├── StripeRateLimited             429 rate_limited
     ├── StripeError                   502 stripe_error
     ├── StripeUnavailable             503 stripe_unavailable
@@ -93,6 +94,10 @@ class TooManyLineItems(InvalidRequest):
     code, title = "too_many_line_items", "Too many line items"
 
 
+class AmountOutOfRange(InvalidRequest):
+    code, title = "amount_out_of_range", "Amount outside Stripe's limits for the currency"
+
+
 class StripeRateLimited(ServiceError):
     status, code, title = 429, "rate_limited", "Too many requests to Stripe"
 
@@ -123,6 +128,7 @@ ALL_ERRORS: tuple[type[ServiceError], ...] = (
     QuantityLimitExceeded,
     CurrencyNotSupported,
     TooManyLineItems,
+    AmountOutOfRange,
     StripeRateLimited,
     StripeError,
     StripeUnavailable,

@@ -115,3 +115,30 @@ def line_items_sent(content: bytes) -> list[dict[str, str]]:
             index, _, rest = key[len("line_items[") :].partition("]")
             entries.setdefault(int(index), {})[rest] = value
     return [entries[i] for i in sorted(entries)]
+
+
+def payment_intent(
+    *,
+    id: str = "pi_test_a1",
+    amount: int = 2500,
+    currency: str = "usd",
+    status: str = "requires_payment_method",
+    metadata: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Shaped like fixtures3.json `payment_intent`, trimmed."""
+    return {
+        "id": id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_details": {"tip": {}},
+        "amount_received": 0,
+        "automatic_payment_methods": {"enabled": True},
+        "capture_method": "automatic",
+        "client_secret": f"{id}_secret_test",
+        "created": NOW - 60,
+        "currency": currency,
+        "livemode": False,
+        "metadata": metadata or {},
+        "status": status,
+    }

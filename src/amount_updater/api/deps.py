@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from amount_updater.api.schemas import SESSION_ID_PATTERN
 from amount_updater.auth.authenticator import Authenticator, Caller
 from amount_updater.catalog.repository import CatalogRepository
 from amount_updater.service.checkout_sessions import CheckoutSessionService
+from amount_updater.service.payment_intents import PaymentIntentService
+from amount_updater.service.pricer import CartPricer
 
 _bearer = HTTPBearer(auto_error=False, description="Update token for one object")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Server-to-server key")
@@ -21,8 +22,18 @@ def _sessions(request: Request) -> CheckoutSessionService:
     return service
 
 
+def _intents(request: Request) -> PaymentIntentService:
+    service: PaymentIntentService = request.state.intents
+    return service
+
+
+def _pricer(request: Request) -> CartPricer:
+    pricer: CartPricer = request.state.pricer
+    return pricer
+
+
 def _catalog(request: Request) -> CatalogRepository:
-    catalog: CatalogRepository = request.state.catalog
+    catalog: CatalogRepository = request.state.pricer.catalog
     return catalog
 
 
@@ -32,22 +43,16 @@ def _authenticator(request: Request) -> Authenticator:
 
 
 SessionServiceDep = Annotated[CheckoutSessionService, Depends(_sessions)]
+IntentServiceDep = Annotated[PaymentIntentService, Depends(_intents)]
+PricerDep = Annotated[CartPricer, Depends(_pricer)]
 CatalogDep = Annotated[CatalogRepository, Depends(_catalog)]
 AuthenticatorDep = Annotated[Authenticator, Depends(_authenticator)]
-SessionId = Annotated[str, Path(pattern=SESSION_ID_PATTERN, examples=["cs_test_a1b2c3"])]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 ApiKeyDep = Annotated[str | None, Security(_api_key)]
-
-
-def _session_caller(
-    session_id: SessionId, authenticator: AuthenticatorDep, bearer: BearerDep, api_key: ApiKeyDep
-) -> Caller:
-    return authenticator.object_caller(session_id, bearer.credentials if bearer else None, api_key)
 
 
 def _api_key_caller(authenticator: AuthenticatorDep, api_key: ApiKeyDep) -> Caller:
     return authenticator.api_key_caller(api_key)
 
 
-SessionCaller = Annotated[Caller, Depends(_session_caller)]
 ApiKeyCaller = Annotated[Caller, Depends(_api_key_caller)]

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from amount_updater.service.cart import CartView
+from amount_updater.service.checkout_sessions import Created as CreatedObject
 
 ProductId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$", examples=["gift_wrap"])]
 RateId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$", examples=["express"])]
@@ -18,6 +19,7 @@ CurrencyCode = Annotated[
 Quantity = Annotated[int, Field(ge=1, le=999)]
 ObjectKind = Literal["checkout.session", "payment_intent", "quote"]
 SESSION_ID_PATTERN = r"^cs_[A-Za-z0-9_]{1,250}$"
+INTENT_ID_PATTERN = r"^pi_[A-Za-z0-9_]{1,250}$"
 OBJECT_ID_PATTERN = r"^(cs|pi)_[A-Za-z0-9_]{1,250}$"
 
 
@@ -170,12 +172,26 @@ class Cart(BaseModel):
         )
 
 
-class CheckoutSessionCreated(BaseModel):
+class Created(BaseModel):
+    """A new Checkout Session or PaymentIntent, and the token for changing it."""
+
     id: str
-    client_secret: str | None = Field(description="For stripe.initCheckoutElementsSdk")
-    token: str = Field(description="Bearer token for changes to this session only")
+    client_secret: str | None = Field(
+        description="For stripe.initCheckoutElementsSdk (sessions) or stripe.elements (intents)"
+    )
+    token: str = Field(description="Bearer token for changes to this object only")
     token_expires_at: int
     cart: Cart
+
+    @classmethod
+    def of(cls, created: CreatedObject) -> Created:
+        return cls(
+            id=created.id,
+            client_secret=created.client_secret,
+            token=created.token,
+            token_expires_at=created.token_expires_at,
+            cart=Cart.of(created.cart),
+        )
 
 
 class TokenIssued(BaseModel):

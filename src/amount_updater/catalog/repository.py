@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -25,10 +24,22 @@ class CatalogError(Exception):
         super().__init__(f"invalid catalog {source}: " + "; ".join(problems))
 
 
-def _entries(table: Any, section: str) -> Iterator[tuple[str, Any]]:
+def _section(raw: dict[str, Any], section: str, key: str, source: str) -> dict[str, Any]:
+    """One section's entries keyed by id, each with its id (table name) filled in."""
+    table = raw.get(section, {})
     if not isinstance(table, dict):
-        raise CatalogError(section, [f"[{section}] must be a table"])
-    yield from table.items()
+        raise CatalogError(source, [f"[{section}] must be a table"])
+    entries: dict[str, Any] = {}
+    for name, entry in table.items():
+        if not isinstance(entry, dict):
+            raise CatalogError(source, [f"{section}.{name}: must be a table"])
+        if key in entry:
+            raise CatalogError(source, [f"{section}.{name}: the table name is the {key}"])
+        entry_id = name.upper() if section == "discounts" else name
+        if entry_id in entries:
+            raise CatalogError(source, [f"{section}.{name}: defined twice (codes ignore case)"])
+        entries[entry_id] = {**entry, key: entry_id}
+    return entries
 
 
 def parse_catalog(text: str, source: str) -> Catalog:
@@ -40,12 +51,9 @@ def parse_catalog(text: str, source: str) -> Catalog:
     if unknown:
         raise CatalogError(source, [f"unknown section(s): {', '.join(unknown)}"])
     document = {
-        "products": {k: {"id": k, **v} for k, v in _entries(raw.get("products", {}), "products")},
-        "shipping": {k: {"id": k, **v} for k, v in _entries(raw.get("shipping", {}), "shipping")},
-        "discounts": {
-            k.upper(): {"code": k.upper(), **v}
-            for k, v in _entries(raw.get("discounts", {}), "discounts")
-        },
+        "products": _section(raw, "products", "id", source),
+        "shipping": _section(raw, "shipping", "id", source),
+        "discounts": _section(raw, "discounts", "code", source),
     }
     try:
         catalog = Catalog.model_validate(document)

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, is_dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass
 
 from amount_updater.auth.tokens import TokenSigner
-from amount_updater.catalog.repository import CatalogRepository
-from amount_updater.errors import CurrencyNotSupported, NotUpdatable
-from amount_updater.money.currencies import is_currency_code
-from amount_updater.pricing import PricedCart, Selection, price_cart
+from amount_updater.errors import NotUpdatable
+from amount_updater.pricing import PricedCart
+from amount_updater.service.amount_limits import check_amount
 from amount_updater.service.cart import DISCOUNT_KEY, REVISION_KEY, CartView, SessionCart
-from amount_updater.service.changes import CartChange, CartRules, build_selection
+from amount_updater.service.changes import CartChange
 from amount_updater.service.line_items import new_lines, plan_line_items
 from amount_updater.service.locks import KeyedLocks
-from amount_updater.stripe_gateway import CheckoutSession, LineWrite, StripeGateway
+from amount_updater.service.pricer import CartPricer
+from amount_updater.service.stripe_keys import derive_key
+from amount_updater.stripe_gateway import CheckoutSession, StripeGateway
 
 UPDATABLE_UI_MODES = frozenset({"elements", "form"})  # hosted/embedded pages can't update lines
 
 
 @dataclass(frozen=True, slots=True)
-class CreatedSession:
+class Created:
+    """A new Stripe object with its cart, and the token that authorizes changes to it."""
+
     id: str
     client_secret: str | None
     token: str
@@ -42,29 +40,14 @@ class CheckoutSessionService:
     def __init__(
         self,
         gateway: StripeGateway,
-        catalog: CatalogRepository,
+        pricer: CartPricer,
         signer: TokenSigner,
-        *,
-        clock: Callable[[], float] = time.time,
+        locks: KeyedLocks,
     ) -> None:
         self._gateway = gateway
-        self._catalog = catalog
+        self._pricer = pricer
         self._signer = signer
-        self._clock = clock
-        self._locks = KeyedLocks()
-
-    def quote(
-        self,
-        currency: str,
-        items: list[tuple[str, int]],
-        shipping_rate_id: str | None,
-        discount_code: str | None,
-    ) -> CartView:
-        """The cart priced from the catalog alone: no Stripe call."""
-        rules = self._rules(currency)
-        selection = build_selection(rules, items, shipping_rate_id, discount_code)
-        priced = price_cart(self._catalog.catalog, rules.currency, selection, now=rules.now)
-        return CartView("quote", None, None, rules.currency, None, priced, (), priced.total)
+        self._locks = locks
 
     async def create(
         self,
@@ -72,40 +55,39 @@ class CheckoutSessionService:
         items: list[tuple[str, int]],
         shipping_rate_id: str | None,
         discount_code: str | None,
-        return_url: str | None,
+        return_url: str | None = None,
         idempotency_key: str | None = None,
-    ) -> CreatedSession:
-        rules = self._rules(currency)
-        selection = build_selection(rules, items, shipping_rate_id, discount_code)
-        priced = price_cart(self._catalog.catalog, rules.currency, selection, now=rules.now)
+    ) -> Created:
+        priced = self._pricer.new_cart(currency, items, shipping_rate_id, discount_code)
+        check_amount(priced.total, priced.currency)
         metadata = {REVISION_KEY: "1"}
         if priced.discount is not None:
             metadata[DISCOUNT_KEY] = priced.discount.code
+        lines = new_lines(priced)
         session = await self._gateway.create_checkout_session(
-            currency=rules.currency,
-            lines=new_lines(priced),
+            currency=priced.currency,
+            lines=lines,
             metadata=metadata,
             return_url=return_url,
             # Without the caller's key there is nothing to tie a retry to: the SDK makes a
             # random key per call (two shoppers with equal carts must get two sessions).
             idempotency_key=(
-                _derive_key("cs-create", idempotency_key, metadata, priced)
+                derive_key("cs-create", idempotency_key, metadata, lines, return_url)
                 if idempotency_key
                 else None
             ),
         )
-        cart = self._view(session, SessionCart.read(session, self._catalog), session.amount_total)
-        return CreatedSession(
+        return Created(
             id=session.id,
             client_secret=session.client_secret,
             token=self._signer.mint(session.id, session.expires_at),
             token_expires_at=session.expires_at,
-            cart=cart,
+            cart=self._view(session, SessionCart.read(session, self._pricer.catalog)),
         )
 
     async def get(self, session_id: str) -> CartView:
         session = await self._gateway.get_checkout_session(session_id)
-        return self._view(session, SessionCart.read(session, self._catalog), session.amount_total)
+        return self._view(session, SessionCart.read(session, self._pricer.catalog))
 
     async def issue_token(self, session_id: str) -> IssuedToken:
         """A token for a session created elsewhere; it expires with the session."""
@@ -120,21 +102,23 @@ class CheckoutSessionService:
         async with self._locks.hold(session_id):
             session = await self._gateway.get_checkout_session(session_id)
             self._ensure_updatable(session)
-            current = SessionCart.read(session, self._catalog)
-            rules = self._rules(session.currency)
+            current = SessionCart.read(session, self._pricer.catalog)
+            rules = self._pricer.rules(session.currency)
             selection = change.apply(current.selection, rules)
-            priced = self._price(rules, selection, current)
+            priced = self._pricer.price(rules, selection, current.other_subtotal)
             plan = plan_line_items(current, priced)
             discount = priced.discount.code if priced.discount else ""
             if not plan.changed and discount == (current.selection.discount_code or ""):
-                return self._view(session, current, session.amount_total, priced)
+                return self._view(session, current, priced)
+            # Also refuses an empty cart: a payment session needs something to charge.
+            check_amount(priced.total, session.currency)
             metadata = {DISCOUNT_KEY: discount, REVISION_KEY: str(current.revision + 1)}
             updated = await self._gateway.update_checkout_session(
                 session_id,
                 currency=session.currency,
                 lines=plan.writes,
                 metadata=metadata,
-                idempotency_key=_derive_key(
+                idempotency_key=derive_key(
                     f"cs-update:{session_id}:{current.revision}",
                     idempotency_key,
                     metadata,
@@ -155,39 +139,19 @@ class CheckoutSessionService:
     def _ensure_updatable(self, session: CheckoutSession) -> None:
         if session.status != "open":
             raise NotUpdatable(f"The checkout session is {session.status}, not open.")
-        if session.expires_at <= self._clock():
+        if session.expires_at <= self._pricer.clock():
             raise NotUpdatable("The checkout session has expired.")
         if session.mode != "payment" or session.ui_mode not in UPDATABLE_UI_MODES:
             raise NotUpdatable(
                 "Only payment-mode sessions with ui_mode elements or form can change line items."
             )
 
-    def _rules(self, currency: str) -> CartRules:
-        currency = currency.lower()
-        if not is_currency_code(currency) or not self._catalog.supports(currency):
-            raise CurrencyNotSupported(f"The catalog has no prices in {currency!r}.")
-        return CartRules(
-            self._catalog.catalog, currency, datetime.fromtimestamp(self._clock(), UTC)
-        )
-
-    def _price(self, rules: CartRules, selection: Selection, current: SessionCart) -> PricedCart:
-        return price_cart(
-            self._catalog.catalog,
-            rules.currency,
-            selection,
-            now=rules.now,
-            other_subtotal=current.other_subtotal,
-        )
-
     def _view(
-        self,
-        session: CheckoutSession,
-        current: SessionCart,
-        amount_total: int,
-        priced: PricedCart | None = None,
+        self, session: CheckoutSession, current: SessionCart, priced: PricedCart | None = None
     ) -> CartView:
         if priced is None:
-            priced = self._price(self._rules(session.currency), current.selection, current)
+            rules = self._pricer.rules(session.currency)
+            priced = self._pricer.price(rules, current.selection, current.other_subtotal)
         return CartView(
             "checkout.session",
             session.id,
@@ -196,33 +160,5 @@ class CheckoutSessionService:
             session.expires_at,
             priced,
             current.other_items,
-            amount_total,
+            session.amount_total,
         )
-
-
-def _derive_key(
-    scope: str,
-    caller_key: str | None,
-    metadata: dict[str, str],
-    payload: object,
-) -> str:
-    """A Stripe idempotency key for one intended write.
-
-    It covers the object, the revision the change was computed from, the exact new state and
-    the caller's own Idempotency-Key, so a retry of the same write replays at Stripe instead of
-    applying twice, while any other write gets a fresh key.
-    """
-    body = json.dumps([caller_key, metadata, _plain(payload)], sort_keys=True)
-    digest = hashlib.sha256(f"{scope}|{body}".encode()).hexdigest()[:40]
-    return f"au-{scope.split(':', 1)[0]}-{digest}"
-
-
-def _plain(payload: object) -> object:
-    if isinstance(payload, tuple | list):
-        return [_plain(item) for item in payload]
-    if is_dataclass(payload) and not isinstance(payload, type):
-        return {"type": type(payload).__name__, **asdict(payload)}
-    return payload
-
-
-__all__ = ["CheckoutSessionService", "CreatedSession", "IssuedToken", "LineWrite"]

@@ -6,6 +6,7 @@ from amount_updater.stripe_gateway.models import (
     KeepLine,
     LineWrite,
     NewLine,
+    PaymentIntent,
     StripeLineItem,
     UpdatedSession,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "KeepLine",
     "LineWrite",
     "NewLine",
+    "PaymentIntent",
     "StripeGateway",
     "StripeLineItem",
     "UpdatedSession",

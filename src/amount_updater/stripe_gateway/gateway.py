@@ -17,6 +17,7 @@ import httpx
 import stripe
 
 from amount_updater.errors import (
+    AmountOutOfRange,
     NotFound,
     NotUpdatable,
     ServiceError,
@@ -29,6 +30,7 @@ from amount_updater.stripe_gateway.models import (
     CheckoutSession,
     LineWrite,
     NewLine,
+    PaymentIntent,
     StripeLineItem,
     UpdatedSession,
 )
@@ -36,10 +38,12 @@ from amount_updater.stripe_gateway.models import (
 logger = logging.getLogger(__name__)
 
 SESSIONS = "/v1/checkout/sessions"
+INTENTS = "/v1/payment_intents"
 LINE_ITEM_PAGE = 100  # Stripe's maximum page size for line-item lists
 # Stripe error codes that mean "this object can no longer change". The session one is what
 # Stripe's client-side endpoints answer; the server-side code is UNCONFIRMED (notes §1.8), so the
 # service checks status before writing and this is the fallback for a race with completion.
+OUT_OF_RANGE_CODES = frozenset({"amount_too_small", "amount_too_large"})
 NOT_UPDATABLE_CODES = frozenset(
     {"checkout_not_active_session", "checkout_succeeded_session", "payment_intent_unexpected_state"}
 )
@@ -137,6 +141,55 @@ class StripeGateway:
         )
         return UpdatedSession.from_stripe(data)
 
+    async def create_payment_intent(
+        self,
+        *,
+        currency: str,
+        amount: int,
+        amount_details: Mapping[str, Any],
+        metadata: Mapping[str, str],
+        idempotency_key: str | None,
+    ) -> PaymentIntent:
+        params = {
+            "amount": amount,
+            "currency": currency,
+            "automatic_payment_methods": {"enabled": True},
+            "amount_details": dict(amount_details),
+            "metadata": dict(metadata),
+        }
+        data = await self._request(
+            "post", INTENTS, params, idempotency_key=idempotency_key, what="payment intent"
+        )
+        return PaymentIntent.from_stripe(data)
+
+    async def get_payment_intent(self, intent_id: str) -> PaymentIntent:
+        data = await self._request("get", f"{INTENTS}/{intent_id}", {}, what="payment intent")
+        return PaymentIntent.from_stripe(data)
+
+    async def update_payment_intent(
+        self,
+        intent_id: str,
+        *,
+        amount: int,
+        amount_details: Mapping[str, Any],
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> PaymentIntent:
+        """Amount and amount_details in one write: Stripe checks that they add up."""
+        params = {
+            "amount": amount,
+            "amount_details": dict(amount_details),
+            "metadata": dict(metadata),
+        }
+        data = await self._request(
+            "post",
+            f"{INTENTS}/{intent_id}",
+            params,
+            idempotency_key=idempotency_key,
+            what="payment intent",
+        )
+        return PaymentIntent.from_stripe(data)
+
     async def _with_all_line_items(self, data: Mapping[str, Any]) -> CheckoutSession:
         # An expanded line_items holds only the first page (10); page through the rest.
         listing = data.get("line_items") or {}
@@ -230,6 +283,8 @@ def _raise_translated(exc: stripe.StripeError, what: str) -> NoReturn:
         translated = NotFound(f"No such {what}.")
     elif isinstance(exc, stripe.InvalidRequestError) and code in NOT_UPDATABLE_CODES:
         translated = NotUpdatable(f"The {what} can no longer change.")
+    elif isinstance(exc, stripe.InvalidRequestError) and code in OUT_OF_RANGE_CODES:
+        translated = AmountOutOfRange("Stripe refused the amount for this currency.")
     elif isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
         logger.error("stripe.auth_rejected", extra={"stripe_status": status})
         translated = StripeError("The service could not authenticate with Stripe.")

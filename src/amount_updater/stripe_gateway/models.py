@@ -84,6 +84,27 @@ class UpdatedSession:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentIntent:
+    id: str
+    status: str
+    currency: str
+    amount: int
+    metadata: Mapping[str, str]
+    client_secret: str | None
+
+    @classmethod
+    def from_stripe(cls, data: Mapping[str, Any]) -> PaymentIntent:
+        return cls(
+            id=data["id"],
+            status=data.get("status") or "",
+            currency=(data.get("currency") or "").lower(),
+            amount=int(data.get("amount") or 0),
+            metadata=data.get("metadata") or {},
+            client_secret=data.get("client_secret"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class KeepLine:
     """Retransmit an existing line item by id; with `quantity`, also change its quantity."""
 

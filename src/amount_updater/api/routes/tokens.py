@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from amount_updater.api.deps import ApiKeyCaller, SessionServiceDep
+from amount_updater.api.deps import ApiKeyCaller, IntentServiceDep, SessionServiceDep
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.schemas import TokenCreate, TokenIssued
 
@@ -12,11 +12,12 @@ router = APIRouter(tags=["tokens"])
 @router.post(
     "/v1/tokens",
     status_code=status.HTTP_201_CREATED,
-    summary="Mint an update token for an object created elsewhere (X-API-Key only)",
+    summary="Mint an update token for a session or intent created elsewhere (X-API-Key only)",
     responses=problems(401, 404, 409, *CLIENT, *STRIPE),
 )
 async def create_token(
-    body: TokenCreate, _: ApiKeyCaller, sessions: SessionServiceDep
+    body: TokenCreate, _: ApiKeyCaller, sessions: SessionServiceDep, intents: IntentServiceDep
 ) -> TokenIssued:
-    issued = await sessions.issue_token(body.object_id)
+    owner = intents if body.object_id.startswith("pi_") else sessions
+    issued = await owner.issue_token(body.object_id)
     return TokenIssued(token=issued.token, expires_at=issued.expires_at)

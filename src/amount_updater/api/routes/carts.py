@@ -1,0 +1,141 @@
+"""The cart routes shared by Checkout Sessions and PaymentIntents: read the cart, and one route
+per change. Each parses the request, resolves an authorized target and hands it one change.
+
+(No `from __future__ import annotations` here: FastAPI reads these closures' annotations.)
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Protocol
+
+from fastapi import APIRouter, Depends, Path, Request
+
+from amount_updater.api.deps import ApiKeyDep, AuthenticatorDep, BearerDep
+from amount_updater.api.responses import CHANGE, READ, problems
+from amount_updater.api.schemas import (
+    Cart,
+    CartReplace,
+    DiscountSet,
+    ItemAdd,
+    ProductId,
+    QuantitySet,
+    ShippingSet,
+)
+from amount_updater.auth.authenticator import Caller
+from amount_updater.service.cart import CartView
+from amount_updater.service.changes import (
+    AddItem,
+    CartChange,
+    ReplaceCart,
+    SetDiscount,
+    SetQuantity,
+    SetShipping,
+)
+
+
+class CartService(Protocol):
+    async def get(self, object_id: str, /) -> CartView: ...
+
+    async def change(self, object_id: str, change: CartChange, /) -> CartView: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CartTarget:
+    """An object the caller has proven it may read and change, and the service that owns it."""
+
+    service: CartService
+    object_id: str
+    caller: Caller
+
+    async def read(self) -> Cart:
+        return Cart.of(await self.service.get(self.object_id))
+
+    async def apply(self, change: CartChange) -> Cart:
+        return Cart.of(await self.service.change(self.object_id, change))
+
+
+def add_cart_routes(
+    router: APIRouter,
+    *,
+    service: Callable[[Request], CartService],
+    id_name: str,
+    id_pattern: str,
+    noun: str,
+) -> None:
+    """Add `GET /{id}` and the change routes for one object kind to `router`.
+
+    `service` returns that kind's service from the request; `id_name` names the path parameter
+    (`session_id`, `intent_id`) as the OpenAPI document shows it.
+    """
+
+    def target(
+        request: Request,
+        object_id: Annotated[str, Path(alias=id_name, pattern=id_pattern)],
+        authenticator: AuthenticatorDep,
+        bearer: BearerDep,
+        api_key: ApiKeyDep,
+    ) -> CartTarget:
+        credentials = bearer.credentials if bearer else None
+        caller = authenticator.object_caller(object_id, credentials, api_key)
+        return CartTarget(service(request), object_id, caller)
+
+    item = f"/{{{id_name}}}/items/{{product_id}}"
+
+    @router.get(f"/{{{id_name}}}", summary=f"The {noun}'s cart", responses=problems(*READ))
+    async def get_cart(to: Annotated[CartTarget, Depends(target)]) -> Cart:
+        return await to.read()
+
+    @router.put(
+        f"/{{{id_name}}}/cart",
+        summary="Replace the whole managed cart (items, shipping, discount)",
+        responses=problems(*CHANGE),
+    )
+    async def replace_cart(body: CartReplace, to: Annotated[CartTarget, Depends(target)]) -> Cart:
+        change = ReplaceCart(tuple(body.item_pairs()), body.shipping_rate_id, body.discount_code)
+        return await to.apply(change)
+
+    @router.post(
+        f"/{{{id_name}}}/items",
+        summary="Add a product, or increase its quantity",
+        responses=problems(*CHANGE),
+    )
+    async def add_item(body: ItemAdd, to: Annotated[CartTarget, Depends(target)]) -> Cart:
+        return await to.apply(AddItem(body.product_id, body.quantity))
+
+    @router.patch(
+        item, summary="Set a product's quantity (0 removes it)", responses=problems(*CHANGE)
+    )
+    async def set_quantity(
+        product_id: ProductId, body: QuantitySet, to: Annotated[CartTarget, Depends(target)]
+    ) -> Cart:
+        return await to.apply(SetQuantity(product_id, body.quantity))
+
+    @router.delete(item, summary="Remove a product", responses=problems(*CHANGE))
+    async def remove_item(
+        product_id: ProductId, to: Annotated[CartTarget, Depends(target)]
+    ) -> Cart:
+        return await to.apply(SetQuantity(product_id, 0))
+
+    @router.put(
+        f"/{{{id_name}}}/shipping", summary="Choose a shipping rate", responses=problems(*CHANGE)
+    )
+    async def set_shipping(body: ShippingSet, to: Annotated[CartTarget, Depends(target)]) -> Cart:
+        return await to.apply(SetShipping(body.shipping_rate_id))
+
+    @router.delete(
+        f"/{{{id_name}}}/shipping", summary="Remove the shipping rate", responses=problems(*CHANGE)
+    )
+    async def clear_shipping(to: Annotated[CartTarget, Depends(target)]) -> Cart:
+        return await to.apply(SetShipping(None))
+
+    @router.put(
+        f"/{{{id_name}}}/discount", summary="Apply a discount code", responses=problems(*CHANGE)
+    )
+    async def set_discount(body: DiscountSet, to: Annotated[CartTarget, Depends(target)]) -> Cart:
+        return await to.apply(SetDiscount(body.code))
+
+    @router.delete(
+        f"/{{{id_name}}}/discount", summary="Remove the discount code", responses=problems(*CHANGE)
+    )
+    async def clear_discount(to: Annotated[CartTarget, Depends(target)]) -> Cart:
+        return await to.apply(SetDiscount(None))

@@ -1,0 +1,40 @@
+"""PaymentIntent routes: the same API as Checkout Sessions, with the cart kept on the intent."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from amount_updater.api.deps import IntentServiceDep
+from amount_updater.api.responses import CLIENT, STRIPE, problems
+from amount_updater.api.routes.carts import add_cart_routes
+from amount_updater.api.schemas import INTENT_ID_PATTERN, CartIn, Created
+from amount_updater.service.payment_intents import PaymentIntentService
+
+router = APIRouter(prefix="/v1/payment-intents", tags=["payment intents"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a PaymentIntent whose amount is the cart priced from the catalog",
+    responses=problems(*CLIENT, *STRIPE),
+)
+async def create_payment_intent(body: CartIn, intents: IntentServiceDep) -> Created:
+    created = await intents.create(
+        body.currency, body.item_pairs(), body.shipping_rate_id, body.discount_code
+    )
+    return Created.of(created)
+
+
+def _service(request: Request) -> PaymentIntentService:
+    service: PaymentIntentService = request.state.intents
+    return service
+
+
+add_cart_routes(
+    router,
+    service=_service,
+    id_name="intent_id",
+    id_pattern=INTENT_ID_PATTERN,
+    noun="payment intent",
+)

@@ -1,0 +1,59 @@
+"""Fixtures: a fresh EmulatorState per test, a movable clock, an in-process httpx client and
+(for SDK tests) the emulator served over real HTTP to stripe-python's StripeClient."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import pytest_asyncio
+import stripe
+
+from amount_updater.sandbox.emulator import EmulatorState, create_emulator_app
+from tests.support.servers import serve_in_thread
+
+from .helpers import FakeClock
+
+API_KEY = "sk_test_emulator"
+
+
+@pytest.fixture
+def state() -> EmulatorState:
+    return EmulatorState()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest_asyncio.fixture
+async def http(state: EmulatorState, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
+    """An authenticated client talking to the emulator in-process (no sockets)."""
+    app = create_emulator_app(state, clock=clock)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://emulator",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def server_url(state: EmulatorState, clock: FakeClock) -> Iterator[str]:
+    with serve_in_thread(create_emulator_app(state, clock=clock)) as url:
+        yield url
+
+
+@pytest_asyncio.fixture
+async def sdk(server_url: str) -> AsyncIterator[stripe.StripeClient]:
+    """stripe-python 16.1's StripeClient pointed at the emulator, as the service builds it."""
+    http_client = stripe.HTTPXClient()
+    yield stripe.StripeClient(
+        API_KEY,
+        http_client=http_client,
+        base_addresses={"api": server_url},
+        max_network_retries=0,
+    )
+    await http_client.close_async()
