@@ -11,6 +11,7 @@ from typing import TypedDict
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from redis.asyncio import Redis
 
 from amount_updater import __version__
 from amount_updater.api.problems import install_problem_handlers
@@ -20,12 +21,19 @@ from amount_updater.auth.authenticator import Authenticator
 from amount_updater.auth.tokens import TokenSigner
 from amount_updater.catalog.repository import CatalogRepository, load_catalog
 from amount_updater.config import STRIPE_API_BASE, Settings, SettingsError, load_settings
+from amount_updater.coordination.idempotency import (
+    IdempotencyStore,
+    MemoryIdempotencyStore,
+    RedisIdempotencyStore,
+)
+from amount_updater.coordination.locks import KeyedLocks, ObjectLocks, RedisLocks
 from amount_updater.http.body_limit import BodyLimitMiddleware
+from amount_updater.http.idempotency import IdempotencyMiddleware
 from amount_updater.sandbox import SANDBOX_STRIPE_KEY, SANDBOX_STRIPE_PATH, mount_sandbox
 from amount_updater.service.checkout_sessions import CheckoutSessionService
-from amount_updater.service.locks import KeyedLocks
 from amount_updater.service.payment_intents import PaymentIntentService
 from amount_updater.service.pricer import CartPricer
+from amount_updater.service.readiness import Readiness
 from amount_updater.stripe_gateway import StripeGateway
 
 logger = logging.getLogger(__name__)
@@ -44,6 +52,8 @@ class State(TypedDict):
     gateway: StripeGateway
     sessions: CheckoutSessionService
     intents: PaymentIntentService
+    idempotency: IdempotencyStore
+    readiness: Readiness
     authenticator: Authenticator
     stripe_mode: str
 
@@ -94,18 +104,36 @@ def create_app(
             max_retries=settings.stripe_max_retries,
         )
         pricer = CartPricer(catalog, clock)
-        locks = KeyedLocks()
+        budget = settings.request_budget_s
+        redis = _redis(settings)
+        locks: ObjectLocks
+        store: IdempotencyStore
+        if redis is None:
+            locks = KeyedLocks()
+            store = MemoryIdempotencyStore(
+                ttl_s=settings.idempotency_ttl_s, in_flight_ttl_s=budget * 2
+            )
+        else:
+            # The lock outlives any update (budget), so it only expires when a holder died.
+            locks = RedisLocks(redis, ttl_s=budget * 2, wait_s=budget)
+            store = RedisIdempotencyStore(
+                redis, ttl_s=settings.idempotency_ttl_s, in_flight_ttl_s=budget * 2
+            )
         try:
             yield State(
                 pricer=pricer,
                 gateway=gateway,
-                sessions=CheckoutSessionService(gateway, pricer, signer, locks),
-                intents=PaymentIntentService(gateway, pricer, signer, locks),
+                sessions=CheckoutSessionService(gateway, pricer, signer, locks, budget_s=budget),
+                intents=PaymentIntentService(gateway, pricer, signer, locks, budget_s=budget),
+                idempotency=store,
+                readiness=Readiness(gateway, redis),
                 authenticator=authenticator,
                 stripe_mode=stripe_mode,
             )
         finally:
             await gateway.aclose()
+            if redis is not None:
+                await redis.aclose()
 
     app = FastAPI(
         title="amount-updater",
@@ -116,6 +144,7 @@ def create_app(
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(IdempotencyMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -127,6 +156,17 @@ def create_app(
         mount_sandbox(app, clock=clock)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
+
+
+def _redis(settings: Settings) -> Redis | None:
+    if settings.redis_url is None:
+        return None
+    return Redis.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_timeout=2.0,
+        socket_connect_timeout=2.0,
+        health_check_interval=30,
+    )
 
 
 def create_app_from_environment() -> FastAPI:

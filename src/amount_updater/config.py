@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
+    # Stripe.js's runServerUpdate gives the server 20 s: answer well inside that, retries included.
+    request_budget_s: Annotated[float, Field(gt=0, le=19)] = 15.0
+    redis_url: SecretStr | None = None
+    idempotency_ttl_s: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
 
     @field_validator("stripe_secret_key")
     @classmethod
@@ -48,6 +52,15 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().startswith(("sk_", "rk_")):
             # A publishable key (pk_) here would be a leak waiting to happen the other way round.
             raise ValueError("must be a secret (sk_...) or restricted (rk_...) Stripe key")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
     @field_validator("stripe_api_base")

@@ -14,9 +14,13 @@
     │   ├── CurrencyNotSupported      422 currency_not_supported
     │   ├── TooManyLineItems          422 too_many_line_items
     │   └── AmountOutOfRange          422 amount_out_of_range
+    ├── IdempotencyKeyReused          409 idempotency_key_reused
+    ├── RequestInProgress             409 request_in_progress
     ├── StripeRateLimited             429 rate_limited
     ├── StripeError                   502 stripe_error
     ├── StripeUnavailable             503 stripe_unavailable
+    ├── ObjectBusy                    503 object_busy
+    ├── CoordinationUnavailable       503 coordination_unavailable
     └── StripeTimeout                 504 stripe_timeout
 
 Stripe's own exceptions never travel past the gateway: it raises these instead, with a detail
@@ -98,6 +102,22 @@ class AmountOutOfRange(InvalidRequest):
     code, title = "amount_out_of_range", "Amount outside Stripe's limits for the currency"
 
 
+class IdempotencyKeyReused(ServiceError):
+    status, code, title = 409, "idempotency_key_reused", "Idempotency-Key used for another request"
+
+
+class RequestInProgress(ServiceError):
+    status, code, title = 409, "request_in_progress", "A request with this key is in progress"
+
+
+class ObjectBusy(ServiceError):
+    status, code, title = 503, "object_busy", "Other changes to this object are still queued"
+
+
+class CoordinationUnavailable(ServiceError):
+    status, code, title = 503, "coordination_unavailable", "Redis (locks, idempotency) unreachable"
+
+
 class StripeRateLimited(ServiceError):
     status, code, title = 429, "rate_limited", "Too many requests to Stripe"
 
@@ -129,6 +149,10 @@ ALL_ERRORS: tuple[type[ServiceError], ...] = (
     CurrencyNotSupported,
     TooManyLineItems,
     AmountOutOfRange,
+    IdempotencyKeyReused,
+    RequestInProgress,
+    ObjectBusy,
+    CoordinationUnavailable,
     StripeRateLimited,
     StripeError,
     StripeUnavailable,

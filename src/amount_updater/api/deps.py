@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Header, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from amount_updater.auth.authenticator import Authenticator, Caller
@@ -49,6 +49,15 @@ CatalogDep = Annotated[CatalogRepository, Depends(_catalog)]
 AuthenticatorDep = Annotated[Authenticator, Depends(_authenticator)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 ApiKeyDep = Annotated[str | None, Security(_api_key)]
+IdempotencyKeyDep = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Makes a retry safe: the first answer is replayed for 24 hours, and the "
+        "change is applied once. Use a new random key (a UUID) per intended change.",
+    ),
+]
 
 
 def _api_key_caller(authenticator: AuthenticatorDep, api_key: ApiKeyDep) -> Caller:

@@ -11,14 +11,16 @@ _DESCRIPTIONS = {
     401: "unauthenticated: no valid token or API key",
     403: "forbidden: the token is for another object",
     404: "not_found",
-    409: "not_updatable: the object is no longer open, or has expired",
+    409: "not_updatable: the object can no longer change; idempotency_key_reused; "
+    "request_in_progress",
     413: "payload_too_large",
     422: "invalid_request, unknown_product, unknown_shipping_rate, invalid_discount_code, "
-    "quantity_limit_exceeded, currency_not_supported, too_many_line_items",
+    "quantity_limit_exceeded, currency_not_supported, too_many_line_items, amount_out_of_range",
     429: "rate_limited: Stripe is rate limiting; see Retry-After",
     502: "stripe_error: Stripe refused the request",
-    503: "stripe_unavailable: Stripe could not be reached or is busy; retry",
-    504: "stripe_timeout: Stripe did not answer in time",
+    503: "stripe_unavailable: Stripe unreachable or busy; object_busy: too many queued changes; "
+    "coordination_unavailable: Redis unreachable (nothing was changed)",
+    504: "stripe_timeout: no answer within the request budget; retry with the same key",
 }
 
 

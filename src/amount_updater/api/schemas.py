@@ -230,6 +230,11 @@ class Health(BaseModel):
     stripe: Literal["live", "test", "sandbox"]
 
 
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str] = Field(description='Each dependency: "ok" or what is wrong')
+
+
 class ProblemError(BaseModel):
     loc: list[str | int]
     msg: str

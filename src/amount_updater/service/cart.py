@@ -13,6 +13,7 @@ PRODUCT_KEY = "product_id"  # line-item metadata: a catalog product the service 
 SHIPPING_KEY = "shipping_rate_id"  # line-item metadata: the shipping line the service added
 DISCOUNT_KEY = "amount_updater_discount"  # session metadata: the recorded discount code
 REVISION_KEY = "amount_updater_rev"  # session metadata: bumped by every write of the service
+REQUEST_KEY = "amount_updater_request"  # object metadata: marker of the last change's request
 
 
 @dataclass(frozen=True, slots=True)

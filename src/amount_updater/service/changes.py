@@ -9,6 +9,7 @@ from typing import Protocol
 from amount_updater.catalog.models import Catalog
 from amount_updater.errors import (
     CurrencyNotSupported,
+    InvalidRequest,
     QuantityLimitExceeded,
     UnknownProduct,
     UnknownShippingRate,
@@ -124,3 +125,9 @@ def build_selection(
         rules.check_product(line.product_id, line.quantity)
     selection = SetShipping(shipping_rate_id).apply(selection, rules)
     return SetDiscount(discount_code).apply(selection, rules)
+
+
+def check_shipping_has_items(selection: Selection, other_subtotal: int) -> None:
+    """Shipping alone is not an order: a cart with shipping needs something to ship."""
+    if selection.shipping_rate_id is not None and not selection.items and not other_subtotal:
+        raise InvalidRequest("Shipping needs at least one item in the cart; remove it first.")

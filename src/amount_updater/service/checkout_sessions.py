@@ -5,13 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from amount_updater.auth.tokens import TokenSigner
+from amount_updater.coordination.locks import ObjectLocks
 from amount_updater.errors import NotUpdatable
 from amount_updater.pricing import PricedCart
 from amount_updater.service.amount_limits import check_amount
-from amount_updater.service.cart import DISCOUNT_KEY, REVISION_KEY, CartView, SessionCart
-from amount_updater.service.changes import CartChange
+from amount_updater.service.budget import request_marker, within
+from amount_updater.service.cart import (
+    DISCOUNT_KEY,
+    REQUEST_KEY,
+    REVISION_KEY,
+    CartView,
+    SessionCart,
+)
+from amount_updater.service.changes import CartChange, check_shipping_has_items
 from amount_updater.service.line_items import new_lines, plan_line_items
-from amount_updater.service.locks import KeyedLocks
 from amount_updater.service.pricer import CartPricer
 from amount_updater.service.stripe_keys import derive_key
 from amount_updater.stripe_gateway import CheckoutSession, StripeGateway
@@ -42,12 +49,15 @@ class CheckoutSessionService:
         gateway: StripeGateway,
         pricer: CartPricer,
         signer: TokenSigner,
-        locks: KeyedLocks,
+        locks: ObjectLocks,
+        *,
+        budget_s: float = 15.0,
     ) -> None:
         self._gateway = gateway
         self._pricer = pricer
         self._signer = signer
         self._locks = locks
+        self._budget_s = budget_s
 
     async def create(
         self,
@@ -64,19 +74,20 @@ class CheckoutSessionService:
         if priced.discount is not None:
             metadata[DISCOUNT_KEY] = priced.discount.code
         lines = new_lines(priced)
-        session = await self._gateway.create_checkout_session(
-            currency=priced.currency,
-            lines=lines,
-            metadata=metadata,
-            return_url=return_url,
-            # Without the caller's key there is nothing to tie a retry to: the SDK makes a
-            # random key per call (two shoppers with equal carts must get two sessions).
-            idempotency_key=(
-                derive_key("cs-create", idempotency_key, metadata, lines, return_url)
-                if idempotency_key
-                else None
-            ),
-        )
+        async with within(self._budget_s):
+            session = await self._gateway.create_checkout_session(
+                currency=priced.currency,
+                lines=lines,
+                metadata=metadata,
+                return_url=return_url,
+                # Without the caller's key there is nothing to tie a retry to: each call gets a
+                # random key (two shoppers with equal carts must get two sessions).
+                idempotency_key=(
+                    derive_key("cs-create", idempotency_key, metadata, lines, return_url)
+                    if idempotency_key
+                    else None
+                ),
+            )
         return Created(
             id=session.id,
             client_secret=session.client_secret,
@@ -86,12 +97,14 @@ class CheckoutSessionService:
         )
 
     async def get(self, session_id: str) -> CartView:
-        session = await self._gateway.get_checkout_session(session_id)
+        async with within(self._budget_s):
+            session = await self._gateway.get_checkout_session(session_id)
         return self._view(session, SessionCart.read(session, self._pricer.catalog))
 
     async def issue_token(self, session_id: str) -> IssuedToken:
         """A token for a session created elsewhere; it expires with the session."""
-        session = await self._gateway.get_checkout_session(session_id)
+        async with within(self._budget_s):
+            session = await self._gateway.get_checkout_session(session_id)
         self._ensure_updatable(session)
         return IssuedToken(self._signer.mint(session.id, session.expires_at), session.expires_at)
 
@@ -99,12 +112,17 @@ class CheckoutSessionService:
         self, session_id: str, change: CartChange, idempotency_key: str | None = None
     ) -> CartView:
         """Apply one change to the session's cart, serialized with other changes to it."""
-        async with self._locks.hold(session_id):
+        async with within(self._budget_s), self._locks.hold(session_id):
             session = await self._gateway.get_checkout_session(session_id)
-            self._ensure_updatable(session)
+            marker = request_marker(idempotency_key)
             current = SessionCart.read(session, self._pricer.catalog)
+            if marker and session.metadata.get(REQUEST_KEY) == marker:
+                # This very request already changed the session (its answer was lost).
+                return self._view(session, current)
+            self._ensure_updatable(session)
             rules = self._pricer.rules(session.currency)
             selection = change.apply(current.selection, rules)
+            check_shipping_has_items(selection, current.other_subtotal)
             priced = self._pricer.price(rules, selection, current.other_subtotal)
             plan = plan_line_items(current, priced)
             discount = priced.discount.code if priced.discount else ""
@@ -112,7 +130,11 @@ class CheckoutSessionService:
                 return self._view(session, current, priced)
             # Also refuses an empty cart: a payment session needs something to charge.
             check_amount(priced.total, session.currency)
-            metadata = {DISCOUNT_KEY: discount, REVISION_KEY: str(current.revision + 1)}
+            metadata = {
+                DISCOUNT_KEY: discount,
+                REVISION_KEY: str(current.revision + 1),
+                REQUEST_KEY: marker,
+            }
             updated = await self._gateway.update_checkout_session(
                 session_id,
                 currency=session.currency,

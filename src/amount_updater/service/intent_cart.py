@@ -16,7 +16,7 @@ from typing import Any
 from amount_updater.catalog.repository import CatalogRepository
 from amount_updater.errors import TooManyLineItems
 from amount_updater.pricing import PricedCart, Selection
-from amount_updater.service.cart import DISCOUNT_KEY, REVISION_KEY
+from amount_updater.service.cart import DISCOUNT_KEY, REQUEST_KEY, REVISION_KEY
 from amount_updater.stripe_gateway import PaymentIntent
 
 CART_KEY = "amount_updater_cart"  # "tshirt:2,gift_wrap:1", continued in _2, _3, ... if long
@@ -66,7 +66,11 @@ class IntentCart:
 
 
 def cart_metadata(
-    priced: PricedCart, other_amount: int, revision: int, stale: tuple[str, ...]
+    priced: PricedCart,
+    other_amount: int,
+    revision: int,
+    stale: tuple[str, ...],
+    marker: str = "",
 ) -> dict[str, str]:
     """The metadata that records `priced` (and unsets cart keys it no longer needs)."""
     chunks = _chunk(",".join(f"{line.product_id}:{line.quantity}" for line in priced.lines))
@@ -77,6 +81,7 @@ def cart_metadata(
     metadata[DISCOUNT_KEY] = priced.discount.code if priced.discount else ""
     metadata[OTHER_KEY] = str(other_amount)
     metadata[REVISION_KEY] = str(revision)
+    metadata[REQUEST_KEY] = marker
     return metadata
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from amount_updater.auth.tokens import TokenSigner
+from amount_updater.coordination.locks import ObjectLocks
 from amount_updater.errors import NotUpdatable
 from amount_updater.pricing import PricedCart
 from amount_updater.service.amount_limits import check_amount
-from amount_updater.service.cart import CartView
-from amount_updater.service.changes import CartChange
+from amount_updater.service.budget import request_marker, within
+from amount_updater.service.cart import REQUEST_KEY, CartView
+from amount_updater.service.changes import CartChange, check_shipping_has_items
 from amount_updater.service.checkout_sessions import Created, IssuedToken
 from amount_updater.service.intent_cart import (
     UPDATABLE_STATUSES,
@@ -15,7 +17,6 @@ from amount_updater.service.intent_cart import (
     amount_details,
     cart_metadata,
 )
-from amount_updater.service.locks import KeyedLocks
 from amount_updater.service.pricer import CartPricer
 from amount_updater.service.stripe_keys import derive_key
 from amount_updater.stripe_gateway import PaymentIntent, StripeGateway
@@ -31,12 +32,15 @@ class PaymentIntentService:
         gateway: StripeGateway,
         pricer: CartPricer,
         signer: TokenSigner,
-        locks: KeyedLocks,
+        locks: ObjectLocks,
+        *,
+        budget_s: float = 15.0,
     ) -> None:
         self._gateway = gateway
         self._pricer = pricer
         self._signer = signer
         self._locks = locks
+        self._budget_s = budget_s
 
     async def create(
         self,
@@ -50,17 +54,18 @@ class PaymentIntentService:
         check_amount(priced.total, priced.currency)
         metadata = cart_metadata(priced, 0, 1, ())
         details = amount_details(priced, clear_missing=False)
-        intent = await self._gateway.create_payment_intent(
-            currency=priced.currency,
-            amount=priced.total,
-            amount_details=details,
-            metadata=metadata,
-            idempotency_key=(
-                derive_key("pi-create", idempotency_key, metadata, details)
-                if idempotency_key
-                else None
-            ),
-        )
+        async with within(self._budget_s):
+            intent = await self._gateway.create_payment_intent(
+                currency=priced.currency,
+                amount=priced.total,
+                amount_details=details,
+                metadata=metadata,
+                idempotency_key=(
+                    derive_key("pi-create", idempotency_key, metadata, details)
+                    if idempotency_key
+                    else None
+                ),
+            )
         issued = self._token(intent.id)
         return Created(
             intent.id,
@@ -71,7 +76,8 @@ class PaymentIntentService:
         )
 
     async def get(self, intent_id: str) -> CartView:
-        intent = await self._gateway.get_payment_intent(intent_id)
+        async with within(self._budget_s):
+            intent = await self._gateway.get_payment_intent(intent_id)
         current = IntentCart.read(intent, self._pricer.catalog)
         rules = self._pricer.rules(intent.currency)
         return self._view(
@@ -79,19 +85,27 @@ class PaymentIntentService:
         )
 
     async def issue_token(self, intent_id: str) -> IssuedToken:
-        intent = await self._gateway.get_payment_intent(intent_id)
+        async with within(self._budget_s):
+            intent = await self._gateway.get_payment_intent(intent_id)
         self._ensure_updatable(intent)
         return self._token(intent.id)
 
     async def change(
         self, intent_id: str, change: CartChange, idempotency_key: str | None = None
     ) -> CartView:
-        async with self._locks.hold(intent_id):
+        async with within(self._budget_s), self._locks.hold(intent_id):
             intent = await self._gateway.get_payment_intent(intent_id)
-            self._ensure_updatable(intent)
+            marker = request_marker(idempotency_key)
             current = IntentCart.read(intent, self._pricer.catalog)
             rules = self._pricer.rules(intent.currency)
+            if marker and intent.metadata.get(REQUEST_KEY) == marker:
+                # This very request already changed the intent (its answer was lost).
+                return self._view(
+                    intent, self._pricer.price(rules, current.selection, current.other_amount)
+                )
+            self._ensure_updatable(intent)
             selection = change.apply(current.selection, rules)
+            check_shipping_has_items(selection, current.other_amount)
             priced = self._pricer.price(rules, selection, current.other_amount)
             if (
                 selection == current.selection
@@ -101,7 +115,7 @@ class PaymentIntentService:
                 return self._view(intent, priced)
             check_amount(priced.total, intent.currency)
             metadata = cart_metadata(
-                priced, current.other_amount, current.revision + 1, current.cart_keys
+                priced, current.other_amount, current.revision + 1, current.cart_keys, marker
             )
             details = amount_details(priced, clear_missing=True)
             updated = await self._gateway.update_payment_intent(

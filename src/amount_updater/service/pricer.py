@@ -11,7 +11,7 @@ from amount_updater.errors import CurrencyNotSupported
 from amount_updater.money.currencies import is_currency_code
 from amount_updater.pricing import PricedCart, Selection, price_cart
 from amount_updater.service.cart import CartView
-from amount_updater.service.changes import CartRules, build_selection
+from amount_updater.service.changes import CartRules, build_selection, check_shipping_has_items
 
 
 class CartPricer:
@@ -43,7 +43,9 @@ class CartPricer:
     ) -> PricedCart:
         """A fresh cart, every part validated, priced."""
         rules = self.rules(currency)
-        return self.price(rules, build_selection(rules, items, shipping_rate_id, discount_code))
+        selection = build_selection(rules, items, shipping_rate_id, discount_code)
+        check_shipping_has_items(selection, 0)
+        return self.price(rules, selection)
 
     def quote(
         self,

@@ -9,7 +9,9 @@ performance-notes.md).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -34,6 +36,7 @@ from amount_updater.stripe_gateway.models import (
     StripeLineItem,
     UpdatedSession,
 )
+from amount_updater.stripe_gateway.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -60,23 +63,30 @@ class StripeGateway:
         await gateway.aclose()
     """
 
-    def __init__(self, client: stripe.StripeClient, http_client: stripe.HTTPXClient) -> None:
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        http_client: stripe.HTTPXClient,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         self._client = client
         self._http_client = http_client
+        self._retry = retry or RetryPolicy(max_retries=0)
 
     @classmethod
     def connect(
         cls, secret_key: str, *, api_base: str, timeout_s: float, max_retries: int
     ) -> StripeGateway:
-        """Build the client; retries are explicit because StripeClient's default is none."""
+        """Build the client. The SDK's own retries are off: the gateway retries itself, so that
+        it can honour Retry-After and retry lock timeouts with the same idempotency key."""
         http_client = stripe.HTTPXClient(timeout=timeout_s)
         client = stripe.StripeClient(
             secret_key,
             http_client=http_client,
             base_addresses={"api": api_base},
-            max_network_retries=max_retries,
+            max_network_retries=0,
         )
-        return cls(client, http_client)
+        return cls(client, http_client, RetryPolicy(max_retries=max_retries))
 
     async def aclose(self) -> None:
         await self._http_client.close_async()  # type: ignore[no-untyped-call]  # untyped in the SDK
@@ -190,6 +200,18 @@ class StripeGateway:
         )
         return PaymentIntent.from_stripe(data)
 
+    async def ping(self) -> str | None:
+        """None when Stripe answers this key; otherwise what is wrong, in a few words."""
+        try:
+            await self._client.raw_request_async("get", SESSIONS, limit=1)
+        except stripe.AuthenticationError:
+            return "key rejected"
+        except stripe.StripeError as exc:
+            if exc.http_status is not None and exc.http_status < 500:
+                return None  # answered: reachable, whatever the key may do
+            return "unreachable"
+        return None
+
     async def _with_all_line_items(self, data: Mapping[str, Any]) -> CheckoutSession:
         # An expanded line_items holds only the first page (10); page through the rest.
         listing = data.get("line_items") or {}
@@ -216,12 +238,25 @@ class StripeGateway:
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         options: dict[str, Any] = {}
-        if idempotency_key is not None:
-            options["idempotency_key"] = idempotency_key
-        try:
-            response = await self._client.raw_request_async(method, path, **params, **options)
-        except stripe.StripeError as exc:
-            _raise_translated(exc, what)
+        if method == "post":
+            # One key for every attempt of this call: a write whose answer was lost is replayed
+            # by Stripe on the retry instead of being applied twice.
+            options["idempotency_key"] = idempotency_key or f"au-{uuid.uuid4().hex}"
+        attempt = 0
+        while True:
+            try:
+                response = await self._client.raw_request_async(method, path, **params, **options)
+                break
+            except stripe.StripeError as exc:
+                delay = self._retry.delay(exc, attempt)
+                if delay is None:
+                    _raise_translated(exc, what)
+                attempt += 1
+                logger.info(
+                    "stripe.retry",
+                    extra={"attempt": attempt, "delay_s": round(delay, 3), "path": path},
+                )
+                await asyncio.sleep(delay)
         data = response.data
         if not isinstance(data, dict):
             raise StripeError("Stripe answered with an unexpected body.")

@@ -10,7 +10,7 @@ from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from amount_updater.api.deps import ApiKeyDep, AuthenticatorDep, BearerDep
+from amount_updater.api.deps import ApiKeyDep, AuthenticatorDep, BearerDep, IdempotencyKeyDep
 from amount_updater.api.responses import CHANGE, READ, problems
 from amount_updater.api.schemas import (
     Cart,
@@ -36,7 +36,9 @@ from amount_updater.service.changes import (
 class CartService(Protocol):
     async def get(self, object_id: str, /) -> CartView: ...
 
-    async def change(self, object_id: str, change: CartChange, /) -> CartView: ...
+    async def change(
+        self, object_id: str, change: CartChange, idempotency_key: str | None, /
+    ) -> CartView: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +48,13 @@ class CartTarget:
     service: CartService
     object_id: str
     caller: Caller
+    idempotency_key: str | None
 
     async def read(self) -> Cart:
         return Cart.of(await self.service.get(self.object_id))
 
     async def apply(self, change: CartChange) -> Cart:
-        return Cart.of(await self.service.change(self.object_id, change))
+        return Cart.of(await self.service.change(self.object_id, change, self.idempotency_key))
 
 
 def add_cart_routes(
@@ -74,10 +77,11 @@ def add_cart_routes(
         authenticator: AuthenticatorDep,
         bearer: BearerDep,
         api_key: ApiKeyDep,
+        idempotency_key: IdempotencyKeyDep = None,
     ) -> CartTarget:
         credentials = bearer.credentials if bearer else None
         caller = authenticator.object_caller(object_id, credentials, api_key)
-        return CartTarget(service(request), object_id, caller)
+        return CartTarget(service(request), object_id, caller, idempotency_key)
 
     item = f"/{{{id_name}}}/items/{{product_id}}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
-from amount_updater.api.deps import SessionServiceDep
+from amount_updater.api.deps import IdempotencyKeyDep, SessionServiceDep
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.routes.carts import add_cart_routes
 from amount_updater.api.schemas import SESSION_ID_PATTERN, CheckoutSessionCreate, Created
@@ -20,10 +20,17 @@ router = APIRouter(prefix="/v1/checkout-sessions", tags=["checkout sessions"])
     responses=problems(*CLIENT, *STRIPE),
 )
 async def create_checkout_session(
-    body: CheckoutSessionCreate, sessions: SessionServiceDep
+    body: CheckoutSessionCreate,
+    sessions: SessionServiceDep,
+    idempotency_key: IdempotencyKeyDep = None,
 ) -> Created:
     created = await sessions.create(
-        body.currency, body.item_pairs(), body.shipping_rate_id, body.discount_code, body.return_url
+        body.currency,
+        body.item_pairs(),
+        body.shipping_rate_id,
+        body.discount_code,
+        body.return_url,
+        idempotency_key,
     )
     return Created.of(created)
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.security import HTTPAuthorizationCredentials
 
-from amount_updater.api.deps import ApiKeyDep, AuthenticatorDep, BearerDep, SessionServiceDep
+from amount_updater.api.deps import (
+    ApiKeyDep,
+    AuthenticatorDep,
+    BearerDep,
+    IdempotencyKeyDep,
+    SessionServiceDep,
+)
 from amount_updater.api.responses import CHANGE, problems
 from amount_updater.api.schemas import LegacyAmountUpdate, LegacyAmountUpdated
 from amount_updater.service.changes import AddItem
@@ -29,8 +35,11 @@ async def update_custom_amount(
     bearer: BearerDep,
     api_key: ApiKeyDep,
     sessions: SessionServiceDep,
+    idempotency_key: IdempotencyKeyDep = None,
 ) -> LegacyAmountUpdated:
     # The session id is in the body here, not the path, so authorization happens inline.
     authenticator.object_caller(body.checkout_session_id, _credentials(bearer), api_key)
-    view = await sessions.change(body.checkout_session_id, AddItem(body.product_id, 1))
+    view = await sessions.change(
+        body.checkout_session_id, AddItem(body.product_id, 1), idempotency_key
+    )
     return LegacyAmountUpdated(id=body.checkout_session_id, amount_total=view.amount_total)

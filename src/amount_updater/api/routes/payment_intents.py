@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
-from amount_updater.api.deps import IntentServiceDep
+from amount_updater.api.deps import IdempotencyKeyDep, IntentServiceDep
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.routes.carts import add_cart_routes
 from amount_updater.api.schemas import INTENT_ID_PATTERN, CartIn, Created
@@ -19,9 +19,11 @@ router = APIRouter(prefix="/v1/payment-intents", tags=["payment intents"])
     summary="Create a PaymentIntent whose amount is the cart priced from the catalog",
     responses=problems(*CLIENT, *STRIPE),
 )
-async def create_payment_intent(body: CartIn, intents: IntentServiceDep) -> Created:
+async def create_payment_intent(
+    body: CartIn, intents: IntentServiceDep, idempotency_key: IdempotencyKeyDep = None
+) -> Created:
     created = await intents.create(
-        body.currency, body.item_pairs(), body.shipping_rate_id, body.discount_code
+        body.currency, body.item_pairs(), body.shipping_rate_id, body.discount_code, idempotency_key
     )
     return Created.of(created)
 

@@ -1,0 +1,56 @@
+"""The real service as a separate process, started with the Dockerfile's CMD (as `docker run`
+would), bound to loopback on a free port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.support.servers import free_port
+from tests.test_dockerfile import container_command
+
+
+def serve_command(port: int) -> list[str]:
+    command = container_command()
+    command[command.index("--host") + 1] = "127.0.0.1"
+    command[command.index("--port") + 1] = str(port)
+    command[0] = str(Path(sys.executable).with_name(command[0]))
+    return command
+
+
+@contextmanager
+def running_service(env: dict[str, str], workdir: Path) -> Iterator[str]:
+    """Start the service with exactly `env` (plus PATH); yield its base URL; stop it."""
+    port = free_port()
+    log = workdir / f"service-{port}.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            serve_command(port),
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+            cwd=workdir,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the service did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
