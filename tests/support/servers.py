@@ -22,7 +22,14 @@ def free_port() -> int:
 def serve_in_thread(app: Any, *, port: int | None = None) -> Iterator[str]:
     """Serve `app` with uvicorn on 127.0.0.1 in a daemon thread; yield its base URL."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
