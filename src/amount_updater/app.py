@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from redis.asyncio import Redis
 
 from amount_updater import __version__
 from amount_updater.api.problems import install_problem_handlers
+from amount_updater.api.rate_limits import RateLimits
 from amount_updater.api.routes import ROUTERS
 from amount_updater.auth.api_keys import ApiKeys
 from amount_updater.auth.authenticator import Authenticator
@@ -27,13 +30,24 @@ from amount_updater.coordination.idempotency import (
     RedisIdempotencyStore,
 )
 from amount_updater.coordination.locks import KeyedLocks, ObjectLocks, RedisLocks
+from amount_updater.coordination.rate_limits import (
+    Limit,
+    MemoryRateCounter,
+    RateCounter,
+    RateLimiter,
+    RedisRateCounter,
+)
 from amount_updater.http.body_limit import BodyLimitMiddleware
+from amount_updater.http.hardening import HardeningMiddleware
 from amount_updater.http.idempotency import IdempotencyMiddleware
+from amount_updater.http.request_log import RequestLogMiddleware
+from amount_updater.observability.metrics import Metrics
 from amount_updater.sandbox import SANDBOX_STRIPE_KEY, SANDBOX_STRIPE_PATH, mount_sandbox
 from amount_updater.service.checkout_sessions import CheckoutSessionService
 from amount_updater.service.payment_intents import PaymentIntentService
 from amount_updater.service.pricer import CartPricer
 from amount_updater.service.readiness import Readiness
+from amount_updater.service.webhooks import WebhookService
 from amount_updater.stripe_gateway import StripeGateway
 
 logger = logging.getLogger(__name__)
@@ -48,12 +62,16 @@ Amounts are integers in the currency's minor unit. Errors are RFC 9457 problems 
 
 
 class State(TypedDict):
+    metrics: Metrics
+    rate_limiter: RateLimiter
+    rate_limits: RateLimits
     pricer: CartPricer
     gateway: StripeGateway
     sessions: CheckoutSessionService
     intents: PaymentIntentService
     idempotency: IdempotencyStore
     readiness: Readiness
+    webhooks: WebhookService
     authenticator: Authenticator
     stripe_mode: str
 
@@ -88,6 +106,19 @@ def create_app(
         token_secret = settings.token_secret.get_secret_value().encode()
     signer = TokenSigner(token_secret)
     authenticator = Authenticator(signer, ApiKeys(settings.api_keys), clock=clock)
+    metrics = Metrics()
+    webhook_secret = (
+        settings.stripe_webhook_secret.get_secret_value()
+        if settings.stripe_webhook_secret
+        else None
+    )
+    limits = RateLimits(
+        creates=Limit("creates_per_client", settings.rate_limit_creates_per_minute, 60),
+        changes_per_minute=Limit("changes_per_object", settings.rate_limit_changes_per_minute, 60),
+        changes_per_hour=Limit(
+            "changes_per_object_hourly", settings.rate_limit_changes_per_hour, 3600
+        ),
+    )
     if sandbox:
         stripe_mode = "sandbox"
     elif secret_key.startswith(("sk_live_", "rk_live_")):
@@ -102,31 +133,42 @@ def create_app(
             api_base=settings.stripe_api_base,
             timeout_s=settings.stripe_timeout_s,
             max_retries=settings.stripe_max_retries,
+            metrics=metrics,
         )
         pricer = CartPricer(catalog, clock)
         budget = settings.request_budget_s
         redis = _redis(settings)
         locks: ObjectLocks
         store: IdempotencyStore
+        counter: RateCounter
         if redis is None:
-            locks = KeyedLocks()
+            locks = KeyedLocks(on_wait=metrics.lock_waits.inc)
             store = MemoryIdempotencyStore(
                 ttl_s=settings.idempotency_ttl_s, in_flight_ttl_s=budget * 2
             )
+            counter = MemoryRateCounter()
         else:
             # The lock outlives any update (budget), so it only expires when a holder died.
-            locks = RedisLocks(redis, ttl_s=budget * 2, wait_s=budget)
+            locks = RedisLocks(
+                redis, ttl_s=budget * 2, wait_s=budget, on_wait=metrics.lock_waits.inc
+            )
             store = RedisIdempotencyStore(
                 redis, ttl_s=settings.idempotency_ttl_s, in_flight_ttl_s=budget * 2
             )
+            counter = RedisRateCounter(redis)
+        limiter = RateLimiter(counter, lambda name: metrics.rate_limited.labels(name).inc())
         try:
             yield State(
+                metrics=metrics,
+                rate_limiter=limiter,
+                rate_limits=limits,
                 pricer=pricer,
                 gateway=gateway,
                 sessions=CheckoutSessionService(gateway, pricer, signer, locks, budget_s=budget),
                 intents=PaymentIntentService(gateway, pricer, signer, locks, budget_s=budget),
                 idempotency=store,
                 readiness=Readiness(gateway, redis),
+                webhooks=WebhookService(webhook_secret, gateway, pricer, store, metrics),
                 authenticator=authenticator,
                 stripe_mode=stripe_mode,
             )
@@ -144,7 +186,13 @@ def create_app(
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(IdempotencyMiddleware)
+    app.add_api_route(
+        "/metrics",
+        _metrics_endpoint(metrics),
+        methods=["GET"],
+        include_in_schema=False,
+    )
+    app.add_middleware(IdempotencyMiddleware, on_replay=metrics.idempotent_replays.inc)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -154,8 +202,17 @@ def create_app(
         )
     if sandbox:
         mount_sandbox(app, clock=clock)
+    app.add_middleware(HardeningMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware, metrics=metrics)
     return app
+
+
+def _metrics_endpoint(metrics: Metrics) -> Callable[[], Awaitable[Response]]:
+    async def render_metrics() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return render_metrics
 
 
 def _redis(settings: Settings) -> Redis | None:

@@ -40,11 +40,22 @@ class Settings(BaseSettings):
     token_secret: SecretStr | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
     max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
     # Stripe.js's runServerUpdate gives the server 20 s: answer well inside that, retries included.
     request_budget_s: Annotated[float, Field(gt=0, le=19)] = 15.0
     redis_url: SecretStr | None = None
     idempotency_ttl_s: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
+    # 0 disables a limit. Stripe allows 1,000 updates per PaymentIntent per hour.
+    rate_limit_creates_per_minute: Annotated[int, Field(ge=0)] = 30
+    rate_limit_changes_per_minute: Annotated[int, Field(ge=0)] = 60
+    rate_limit_changes_per_hour: Annotated[int, Field(ge=0, le=1000)] = 900
+    stripe_webhook_secret: SecretStr | None = None
 
     @field_validator("stripe_secret_key")
     @classmethod

@@ -1,6 +1,7 @@
 """The service's own errors. Each maps to one RFC 9457 problem with a stable `code`.
 
     ServiceError                      (status, code, title)
+    ├── InvalidSignature              400 invalid_signature
     ├── Unauthenticated               401 unauthenticated
     ├── Forbidden                     403 forbidden
     ├── NotFound                      404 not_found
@@ -16,11 +17,13 @@
     │   └── AmountOutOfRange          422 amount_out_of_range
     ├── IdempotencyKeyReused          409 idempotency_key_reused
     ├── RequestInProgress             409 request_in_progress
-    ├── StripeRateLimited             429 rate_limited
+    ├── RateLimited                   429 rate_limited
+    │   └── StripeRateLimited         429 rate_limited
     ├── StripeError                   502 stripe_error
     ├── StripeUnavailable             503 stripe_unavailable
     ├── ObjectBusy                    503 object_busy
     ├── CoordinationUnavailable       503 coordination_unavailable
+    ├── WebhooksNotConfigured         503 webhooks_not_configured
     └── StripeTimeout                 504 stripe_timeout
 
 Stripe's own exceptions never travel past the gateway: it raises these instead, with a detail
@@ -48,6 +51,10 @@ class ServiceError(Exception):
         self.detail = detail
         self.headers = headers or {}
         self.extra = extra or {}
+
+
+class InvalidSignature(ServiceError):
+    status, code, title = 400, "invalid_signature", "Webhook signature missing or invalid"
 
 
 class Unauthenticated(ServiceError):
@@ -118,8 +125,16 @@ class CoordinationUnavailable(ServiceError):
     status, code, title = 503, "coordination_unavailable", "Redis (locks, idempotency) unreachable"
 
 
-class StripeRateLimited(ServiceError):
-    status, code, title = 429, "rate_limited", "Too many requests to Stripe"
+class RateLimited(ServiceError):
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+
+class WebhooksNotConfigured(ServiceError):
+    status, code, title = 503, "webhooks_not_configured", "No webhook signing secret configured"
+
+
+class StripeRateLimited(RateLimited):
+    title = "Too many requests to Stripe"
 
 
 class StripeError(ServiceError):
@@ -136,6 +151,8 @@ class StripeTimeout(ServiceError):
 
 ALL_ERRORS: tuple[type[ServiceError], ...] = (
     ServiceError,
+    InvalidSignature,
+    WebhooksNotConfigured,
     Unauthenticated,
     Forbidden,
     NotFound,
@@ -151,6 +168,7 @@ ALL_ERRORS: tuple[type[ServiceError], ...] = (
     AmountOutOfRange,
     IdempotencyKeyReused,
     RequestInProgress,
+    RateLimited,
     ObjectBusy,
     CoordinationUnavailable,
     StripeRateLimited,

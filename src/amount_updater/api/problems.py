@@ -87,9 +87,14 @@ async def _validation_error(_: Request, exc: Exception) -> Response:
 
 async def _http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    if status == 400:
+        # FastAPI answers 400 for a body it cannot parse; to callers that is one more
+        # invalid request, with the one status the API documents for those.
+        status = 422
     code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
-    return problem_response(exc.status_code, code, title, detail, headers=exc.headers)
+    return problem_response(status, code, title, detail, headers=exc.headers)
 
 
 async def _unexpected_error(_: Request, exc: Exception) -> Response:

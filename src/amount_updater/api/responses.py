@@ -8,18 +8,21 @@ from amount_updater.api.problems import MEDIA_TYPE
 from amount_updater.api.schemas import Problem
 
 _DESCRIPTIONS = {
+    400: "invalid_signature: the Stripe-Signature header is missing or does not match",
     401: "unauthenticated: no valid token or API key",
     403: "forbidden: the token is for another object",
     404: "not_found",
     409: "not_updatable: the object can no longer change; idempotency_key_reused; "
     "request_in_progress",
     413: "payload_too_large",
+    415: "unsupported_media_type: send the body as application/json",
     422: "invalid_request, unknown_product, unknown_shipping_rate, invalid_discount_code, "
     "quantity_limit_exceeded, currency_not_supported, too_many_line_items, amount_out_of_range",
-    429: "rate_limited: Stripe is rate limiting; see Retry-After",
+    429: "rate_limited: too many requests (the service's limits or Stripe's); see Retry-After",
     502: "stripe_error: Stripe refused the request",
     503: "stripe_unavailable: Stripe unreachable or busy; object_busy: too many queued changes; "
-    "coordination_unavailable: Redis unreachable (nothing was changed)",
+    "coordination_unavailable: Redis unreachable (nothing was changed); "
+    "webhooks_not_configured",
     504: "stripe_timeout: no answer within the request budget; retry with the same key",
 }
 
@@ -36,7 +39,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-CLIENT = (413, 422)
+CLIENT = (413, 415, 422)
 STRIPE = (429, 502, 503, 504)
 READ = (401, 403, 404, *CLIENT, *STRIPE)
 CHANGE = (401, 403, 404, 409, *CLIENT, *STRIPE)

@@ -230,6 +230,11 @@ class Health(BaseModel):
     stripe: Literal["live", "test", "sandbox"]
 
 
+class WebhookReceipt(BaseModel):
+    received: Literal[True]
+    outcome: Literal["ok", "mismatch", "ignored", "duplicate", "not_managed"]
+
+
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
     checks: dict[str, str] = Field(description='Each dependency: "ok" or what is wrong')

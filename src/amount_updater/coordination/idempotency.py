@@ -87,7 +87,7 @@ class MemoryIdempotencyStore:
         now = self._clock()
         self._sweep(now)
         found = self._records.get(key)
-        if found is not None:
+        if found is not None and found[0] > now:
             return _decide(found[1], fingerprint)
         self._records[key] = (now + self._in_flight_ttl_s, {"fingerprint": fingerprint})
         return Begun(Outcome.STARTED)

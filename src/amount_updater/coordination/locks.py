@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
@@ -33,8 +33,9 @@ class KeyedLocks:
     first served.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_wait: Callable[[], None] | None = None) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._on_wait = on_wait
         self.waits = 0  # how many acquisitions had to queue behind another holder
 
     @asynccontextmanager
@@ -43,8 +44,10 @@ class KeyedLocks:
         if lock is None:
             lock = asyncio.Lock()
         self._locks[key] = (lock, users + 1)
-        if lock.locked():
+        if users:  # held, or being handed to a queued waiter: this request queues
             self.waits += 1
+            if self._on_wait is not None:
+                self._on_wait()
         try:
             async with lock:
                 yield
@@ -71,9 +74,17 @@ class RedisLocks:
     never runs without the lock.
     """
 
-    def __init__(self, redis: Redis, *, ttl_s: float, wait_s: float, prefix: str = "au:lock:"):
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        ttl_s: float,
+        wait_s: float,
+        prefix: str = "au:lock:",
+        on_wait: Callable[[], None] | None = None,
+    ) -> None:
         self._redis = redis
-        self._local = KeyedLocks()
+        self._local = KeyedLocks(on_wait)
         self._ttl_s = ttl_s
         self._wait_s = wait_s
         self._prefix = prefix

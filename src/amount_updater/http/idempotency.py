@@ -9,6 +9,7 @@ that retry from applying a change that did land twice.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,8 +33,9 @@ MAX_KEY_LENGTH = 255
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, on_replay: Callable[[], None] | None = None) -> None:
         self.app = app
+        self.on_replay = on_replay
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in MUTATING:
@@ -65,6 +67,8 @@ class IdempotencyMiddleware:
             return
         if begun.outcome is Outcome.REPLAY:
             assert begun.response is not None
+            if self.on_replay is not None:
+                self.on_replay()
             await _send_stored(begun.response, send)
             return
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from amount_updater.errors import StripeTimeout
+from amount_updater.observability import context
 
 
 @asynccontextmanager
@@ -23,8 +24,15 @@ async def within(seconds: float) -> AsyncIterator[None]:
         ) from None
 
 
-def request_marker(idempotency_key: str | None) -> str:
-    """What the service records on the Stripe object for the request that last changed it."""
+def request_marker(idempotency_key: str | None, change: object = None) -> str:
+    """What the service records on the Stripe object for the request that last changed it.
+
+    It covers the caller (keys are scoped per caller, as in the Idempotency-Key store), the key
+    and the change itself, so only a retry of the very same request matches it.
+    """
     if not idempotency_key:
         return ""
-    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+    ctx = context.current()
+    caller = ctx.caller if ctx is not None and ctx.caller else ""
+    material = "\0".join((caller, idempotency_key, repr(change)))
+    return hashlib.sha256(material.encode()).hexdigest()[:24]

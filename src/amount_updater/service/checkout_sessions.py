@@ -17,6 +17,7 @@ from amount_updater.service.cart import (
     CartView,
     SessionCart,
 )
+from amount_updater.service.change_log import log_change
 from amount_updater.service.changes import CartChange, check_shipping_has_items
 from amount_updater.service.line_items import new_lines, plan_line_items
 from amount_updater.service.pricer import CartPricer
@@ -114,7 +115,7 @@ class CheckoutSessionService:
         """Apply one change to the session's cart, serialized with other changes to it."""
         async with within(self._budget_s), self._locks.hold(session_id):
             session = await self._gateway.get_checkout_session(session_id)
-            marker = request_marker(idempotency_key)
+            marker = request_marker(idempotency_key, change)
             current = SessionCart.read(session, self._pricer.catalog)
             if marker and session.metadata.get(REQUEST_KEY) == marker:
                 # This very request already changed the session (its answer was lost).
@@ -146,6 +147,13 @@ class CheckoutSessionService:
                     metadata,
                     plan.writes,
                 ),
+            )
+            log_change(
+                "checkout.session",
+                session.id,
+                session.currency,
+                session.amount_total,
+                updated.amount_total,
             )
             return CartView(
                 "checkout.session",

@@ -9,6 +9,7 @@ from amount_updater.pricing import PricedCart
 from amount_updater.service.amount_limits import check_amount
 from amount_updater.service.budget import request_marker, within
 from amount_updater.service.cart import REQUEST_KEY, CartView
+from amount_updater.service.change_log import log_change
 from amount_updater.service.changes import CartChange, check_shipping_has_items
 from amount_updater.service.checkout_sessions import Created, IssuedToken
 from amount_updater.service.intent_cart import (
@@ -95,7 +96,7 @@ class PaymentIntentService:
     ) -> CartView:
         async with within(self._budget_s), self._locks.hold(intent_id):
             intent = await self._gateway.get_payment_intent(intent_id)
-            marker = request_marker(idempotency_key)
+            marker = request_marker(idempotency_key, change)
             current = IntentCart.read(intent, self._pricer.catalog)
             rules = self._pricer.rules(intent.currency)
             if marker and intent.metadata.get(REQUEST_KEY) == marker:
@@ -127,6 +128,7 @@ class PaymentIntentService:
                     f"pi-update:{intent_id}:{current.revision}", idempotency_key, metadata, details
                 ),
             )
+            log_change("payment_intent", intent.id, intent.currency, intent.amount, updated.amount)
             return self._view(updated, priced)
 
     def _ensure_updatable(self, intent: PaymentIntent) -> None:

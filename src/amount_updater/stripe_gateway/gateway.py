@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
@@ -28,6 +29,8 @@ from amount_updater.errors import (
     StripeTimeout,
     StripeUnavailable,
 )
+from amount_updater.observability import context
+from amount_updater.observability.metrics import Metrics
 from amount_updater.stripe_gateway.models import (
     CheckoutSession,
     LineWrite,
@@ -68,14 +71,22 @@ class StripeGateway:
         client: stripe.StripeClient,
         http_client: stripe.HTTPXClient,
         retry: RetryPolicy | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._client = client
         self._http_client = http_client
         self._retry = retry or RetryPolicy(max_retries=0)
+        self._metrics = metrics or Metrics()
 
     @classmethod
     def connect(
-        cls, secret_key: str, *, api_base: str, timeout_s: float, max_retries: int
+        cls,
+        secret_key: str,
+        *,
+        api_base: str,
+        timeout_s: float,
+        max_retries: int,
+        metrics: Metrics | None = None,
     ) -> StripeGateway:
         """Build the client. The SDK's own retries are off: the gateway retries itself, so that
         it can honour Retry-After and retry lock timeouts with the same idempotency key."""
@@ -86,7 +97,7 @@ class StripeGateway:
             base_addresses={"api": api_base},
             max_network_retries=0,
         )
-        return cls(client, http_client, RetryPolicy(max_retries=max_retries))
+        return cls(client, http_client, RetryPolicy(max_retries=max_retries), metrics)
 
     async def aclose(self) -> None:
         await self._http_client.close_async()  # type: ignore[no-untyped-call]  # untyped in the SDK
@@ -114,7 +125,12 @@ class StripeGateway:
             # Without a return URL the Payment Element must handle completion on the page.
             params["redirect_on_completion"] = "never"
         data = await self._request(
-            "post", SESSIONS, params, idempotency_key=idempotency_key, what="checkout session"
+            "post",
+            SESSIONS,
+            params,
+            idempotency_key=idempotency_key,
+            what="checkout session",
+            operation="checkout.sessions.create",
         )
         return await self._with_all_line_items(data)
 
@@ -125,6 +141,7 @@ class StripeGateway:
             f"{SESSIONS}/{session_id}",
             {"expand": ["line_items"]},
             what="checkout session",
+            operation="checkout.sessions.retrieve",
         )
         return await self._with_all_line_items(data)
 
@@ -148,6 +165,7 @@ class StripeGateway:
             params,
             idempotency_key=idempotency_key,
             what="checkout session",
+            operation="checkout.sessions.update",
         )
         return UpdatedSession.from_stripe(data)
 
@@ -168,12 +186,23 @@ class StripeGateway:
             "metadata": dict(metadata),
         }
         data = await self._request(
-            "post", INTENTS, params, idempotency_key=idempotency_key, what="payment intent"
+            "post",
+            INTENTS,
+            params,
+            idempotency_key=idempotency_key,
+            what="payment intent",
+            operation="payment_intents.create",
         )
         return PaymentIntent.from_stripe(data)
 
     async def get_payment_intent(self, intent_id: str) -> PaymentIntent:
-        data = await self._request("get", f"{INTENTS}/{intent_id}", {}, what="payment intent")
+        data = await self._request(
+            "get",
+            f"{INTENTS}/{intent_id}",
+            {},
+            what="payment intent",
+            operation="payment_intents.retrieve",
+        )
         return PaymentIntent.from_stripe(data)
 
     async def update_payment_intent(
@@ -197,8 +226,16 @@ class StripeGateway:
             params,
             idempotency_key=idempotency_key,
             what="payment intent",
+            operation="payment_intents.update",
         )
         return PaymentIntent.from_stripe(data)
+
+    def _observe(
+        self, operation: str, outcome: str, started: float, request_id: str | None
+    ) -> None:
+        self._metrics.stripe_calls.labels(operation, outcome).inc()
+        self._metrics.stripe_latency.labels(operation).observe(time.perf_counter() - started)
+        context.note_stripe_request(request_id)
 
     async def ping(self) -> str | None:
         """None when Stripe answers this key; otherwise what is wrong, in a few words."""
@@ -223,6 +260,7 @@ class StripeGateway:
                 f"{SESSIONS}/{data['id']}/line_items",
                 {"limit": LINE_ITEM_PAGE, "starting_after": items[-1].id},
                 what="checkout session",
+                operation="checkout.sessions.line_items.list",
             )
             items.extend(StripeLineItem.from_stripe(item) for item in page.get("data", []))
             has_more = bool(page.get("has_more")) and bool(page.get("data"))
@@ -235,6 +273,7 @@ class StripeGateway:
         params: Mapping[str, Any],
         *,
         what: str,
+        operation: str,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         options: dict[str, Any] = {}
@@ -244,19 +283,24 @@ class StripeGateway:
             options["idempotency_key"] = idempotency_key or f"au-{uuid.uuid4().hex}"
         attempt = 0
         while True:
+            started = time.perf_counter()
             try:
                 response = await self._client.raw_request_async(method, path, **params, **options)
-                break
             except stripe.StripeError as exc:
+                self._observe(operation, type(exc).__name__, started, exc.request_id)
                 delay = self._retry.delay(exc, attempt)
                 if delay is None:
                     _raise_translated(exc, what)
                 attempt += 1
+                self._metrics.stripe_retries.labels(operation).inc()
                 logger.info(
                     "stripe.retry",
-                    extra={"attempt": attempt, "delay_s": round(delay, 3), "path": path},
+                    extra={"operation": operation, "attempt": attempt, "delay_s": round(delay, 3)},
                 )
                 await asyncio.sleep(delay)
+            else:
+                self._observe(operation, "ok", started, response.request_id)
+                break
         data = response.data
         if not isinstance(data, dict):
             raise StripeError("Stripe answered with an unexpected body.")

@@ -8,6 +8,7 @@ from amount_updater.api.routes import (
     payment_intents,
     quotes,
     tokens,
+    webhooks,
 )
 
 ROUTERS = (
@@ -18,4 +19,5 @@ ROUTERS = (
     payment_intents.router,
     tokens.router,
     legacy.router,
+    webhooks.router,
 )

@@ -11,6 +11,7 @@ from typing import Annotated, Protocol
 from fastapi import APIRouter, Depends, Path, Request
 
 from amount_updater.api.deps import ApiKeyDep, AuthenticatorDep, BearerDep, IdempotencyKeyDep
+from amount_updater.api.rate_limits import limit_changes
 from amount_updater.api.responses import CHANGE, READ, problems
 from amount_updater.api.schemas import (
     Cart,
@@ -22,6 +23,7 @@ from amount_updater.api.schemas import (
     ShippingSet,
 )
 from amount_updater.auth.authenticator import Caller
+from amount_updater.observability import context
 from amount_updater.service.cart import CartView
 from amount_updater.service.changes import (
     AddItem,
@@ -71,7 +73,7 @@ def add_cart_routes(
     (`session_id`, `intent_id`) as the OpenAPI document shows it.
     """
 
-    def target(
+    async def target(
         request: Request,
         object_id: Annotated[str, Path(alias=id_name, pattern=id_pattern)],
         authenticator: AuthenticatorDep,
@@ -81,6 +83,9 @@ def add_cart_routes(
     ) -> CartTarget:
         credentials = bearer.credentials if bearer else None
         caller = authenticator.object_caller(object_id, credentials, api_key)
+        context.note_caller(object_id, f"{caller.kind}:{caller.id}")
+        if request.method != "GET":
+            await limit_changes(request, object_id)
         return CartTarget(service(request), object_id, caller, idempotency_key)
 
     item = f"/{{{id_name}}}/items/{{product_id}}"

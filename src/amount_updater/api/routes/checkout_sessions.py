@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 
 from amount_updater.api.deps import IdempotencyKeyDep, SessionServiceDep
+from amount_updater.api.rate_limits import limit_creation
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.routes.carts import add_cart_routes
 from amount_updater.api.schemas import SESSION_ID_PATTERN, CheckoutSessionCreate, Created
@@ -18,6 +19,7 @@ router = APIRouter(prefix="/v1/checkout-sessions", tags=["checkout sessions"])
     status_code=status.HTTP_201_CREATED,
     summary="Create an Elements Checkout Session priced from the catalog",
     responses=problems(*CLIENT, *STRIPE),
+    dependencies=[Depends(limit_creation)],
 )
 async def create_checkout_session(
     body: CheckoutSessionCreate,

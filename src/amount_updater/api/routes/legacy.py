@@ -3,7 +3,7 @@ the product and keeps the rest of the cart, for callers holding a token or an AP
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from amount_updater.api.deps import (
@@ -13,8 +13,10 @@ from amount_updater.api.deps import (
     IdempotencyKeyDep,
     SessionServiceDep,
 )
+from amount_updater.api.rate_limits import limit_changes
 from amount_updater.api.responses import CHANGE, problems
 from amount_updater.api.schemas import LegacyAmountUpdate, LegacyAmountUpdated
+from amount_updater.observability import context
 from amount_updater.service.changes import AddItem
 
 router = APIRouter(tags=["compatibility"])
@@ -30,6 +32,7 @@ def _credentials(bearer: HTTPAuthorizationCredentials | None) -> str | None:
     responses=problems(*CHANGE),
 )
 async def update_custom_amount(
+    request: Request,
     body: LegacyAmountUpdate,
     authenticator: AuthenticatorDep,
     bearer: BearerDep,
@@ -38,7 +41,9 @@ async def update_custom_amount(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> LegacyAmountUpdated:
     # The session id is in the body here, not the path, so authorization happens inline.
-    authenticator.object_caller(body.checkout_session_id, _credentials(bearer), api_key)
+    caller = authenticator.object_caller(body.checkout_session_id, _credentials(bearer), api_key)
+    context.note_caller(body.checkout_session_id, f"{caller.kind}:{caller.id}")
+    await limit_changes(request, body.checkout_session_id)
     view = await sessions.change(
         body.checkout_session_id, AddItem(body.product_id, 1), idempotency_key
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 
 from amount_updater.api.deps import IdempotencyKeyDep, IntentServiceDep
+from amount_updater.api.rate_limits import limit_creation
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.routes.carts import add_cart_routes
 from amount_updater.api.schemas import INTENT_ID_PATTERN, CartIn, Created
@@ -18,6 +19,7 @@ router = APIRouter(prefix="/v1/payment-intents", tags=["payment intents"])
     status_code=status.HTTP_201_CREATED,
     summary="Create a PaymentIntent whose amount is the cart priced from the catalog",
     responses=problems(*CLIENT, *STRIPE),
+    dependencies=[Depends(limit_creation)],
 )
 async def create_payment_intent(
     body: CartIn, intents: IntentServiceDep, idempotency_key: IdempotencyKeyDep = None

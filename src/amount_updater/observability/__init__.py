@@ -1,0 +1,1 @@
+"""Metrics, request context and structured logs."""

@@ -1,0 +1,78 @@
+"""Prometheus metrics, in a registry of the app's own (nothing global at import time)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20)
+
+
+class Metrics:
+    """Every metric family the service exports. `render()` is what `GET /metrics` answers."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "amount_updater_http_requests",
+            "HTTP requests answered, by route template, method and status",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.request_latency = Histogram(
+            "amount_updater_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.stripe_calls = Counter(
+            "amount_updater_stripe_calls",
+            "Calls to Stripe by operation and outcome (ok, or the error class)",
+            ["operation", "outcome"],
+            registry=r,
+        )
+        self.stripe_latency = Histogram(
+            "amount_updater_stripe_call_duration_seconds",
+            "Time of one Stripe call attempt",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.stripe_retries = Counter(
+            "amount_updater_stripe_retries",
+            "Stripe calls retried (same idempotency key), by operation",
+            ["operation"],
+            registry=r,
+        )
+        self.lock_waits = Counter(
+            "amount_updater_lock_waits",
+            "Changes that queued behind another change to the same object",
+            registry=r,
+        )
+        self.idempotent_replays = Counter(
+            "amount_updater_idempotent_replays",
+            "Requests answered from the Idempotency-Key store",
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "amount_updater_rate_limited",
+            "Requests refused by the service's own rate limits, by limit",
+            ["limit"],
+            registry=r,
+        )
+        self.webhook_events = Counter(
+            "amount_updater_webhook_events",
+            "Stripe webhook events by type and outcome",
+            ["type", "outcome"],
+            registry=r,
+        )
+        self.webhook_mismatches = Counter(
+            "amount_updater_webhook_amount_mismatches",
+            "Paid amounts that differ from what the recorded cart costs",
+            ["object"],
+            registry=r,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

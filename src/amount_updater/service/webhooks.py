@@ -1,0 +1,131 @@
+"""Stripe webhooks: after payment, check that what Stripe charged is what the cart costs.
+
+The authoritative check (field-survey.md §4): a cart can drift from the charge (a catalog
+change, a change that failed half-way, a caller that bypassed the service), and nobody would
+notice. On `checkout.session.completed` and on PaymentIntent `succeeded` /
+`amount_capturable_updated`, the recorded cart is priced again from the catalog and compared
+with the amount Stripe charged; a difference is logged at error level with both figures and
+counted in a metric. Each event is handled once (Stripe redelivers); other types are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import stripe
+
+from amount_updater.coordination.idempotency import IdempotencyStore, Outcome, StoredResponse
+from amount_updater.errors import InvalidSignature, WebhooksNotConfigured
+from amount_updater.observability.metrics import Metrics
+from amount_updater.service.cart import REVISION_KEY, SessionCart
+from amount_updater.service.intent_cart import IntentCart
+from amount_updater.service.pricer import CartPricer
+from amount_updater.stripe_gateway import PaymentIntent, StripeGateway
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_TOLERANCE_S = 300  # Stripe's default: an older signed payload is a replay
+
+
+class WebhookService:
+    def __init__(
+        self,
+        secret: str | None,
+        gateway: StripeGateway,
+        pricer: CartPricer,
+        seen: IdempotencyStore,
+        metrics: Metrics,
+    ) -> None:
+        self._secret = secret
+        self._gateway = gateway
+        self._pricer = pricer
+        self._seen = seen
+        self._metrics = metrics
+        self._handlers: dict[str, Callable[[Mapping[str, Any]], Awaitable[str]]] = {
+            "checkout.session.completed": self._session_completed,
+            "payment_intent.succeeded": self._intent_amount("amount_received"),
+            "payment_intent.amount_capturable_updated": self._intent_amount("amount_capturable"),
+        }
+
+    async def handle(self, payload: bytes, signature: str | None) -> str:
+        """Verify, then handle once; the outcome is a word for the receipt and the metric."""
+        event = self._verified(payload, signature)
+        event_type = str(event.get("type", ""))
+        handler = self._handlers.get(event_type)
+        if handler is None:
+            self._metrics.webhook_events.labels("other", "ignored").inc()
+            return "ignored"
+        key = f"webhook:{event.get('id', '')}"
+        begun = await self._seen.begin(key, "")
+        if begun.outcome is not Outcome.STARTED:
+            self._metrics.webhook_events.labels(event_type, "duplicate").inc()
+            return "duplicate"
+        try:
+            outcome = await handler(event["data"]["object"])
+        except BaseException:
+            await self._seen.abandon(key)  # Stripe redelivers; handle it then
+            raise
+        await self._seen.finish(key, "", StoredResponse(200, [], outcome.encode()))
+        self._metrics.webhook_events.labels(event_type, outcome).inc()
+        return outcome
+
+    def _verified(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        if self._secret is None:
+            raise WebhooksNotConfigured(
+                "Set AMOUNT_UPDATER_STRIPE_WEBHOOK_SECRET to receive webhooks."
+            )
+        try:
+            text = payload.decode("utf-8")
+            stripe.WebhookSignature.verify_header(
+                text, signature or "", self._secret, SIGNATURE_TOLERANCE_S
+            )
+            event = json.loads(text)
+        except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
+            raise InvalidSignature("The Stripe-Signature header does not match.") from None
+        if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
+            raise InvalidSignature("The signed payload is not a Stripe event.")
+        return event
+
+    async def _session_completed(self, session_data: Mapping[str, Any]) -> str:
+        if REVISION_KEY not in (session_data.get("metadata") or {}):
+            return "not_managed"
+        session = await self._gateway.get_checkout_session(str(session_data["id"]))
+        cart = SessionCart.read(session, self._pricer.catalog)
+        rules = self._pricer.rules(session.currency)
+        expected = self._pricer.price(rules, cart.selection, cart.other_subtotal).total
+        charged = int(session_data.get("amount_total") or 0)
+        return self._compare("checkout.session", session.id, expected, charged, session.currency)
+
+    def _intent_amount(self, field: str) -> Callable[[Mapping[str, Any]], Awaitable[str]]:
+        async def check(intent_data: Mapping[str, Any]) -> str:
+            intent = PaymentIntent.from_stripe(intent_data)
+            if REVISION_KEY not in intent.metadata:
+                return "not_managed"
+            cart = IntentCart.read(intent, self._pricer.catalog)
+            rules = self._pricer.rules(intent.currency)
+            expected = self._pricer.price(rules, cart.selection, cart.other_amount).total
+            charged = int(intent_data.get(field) or 0)
+            return self._compare("payment_intent", intent.id, expected, charged, intent.currency)
+
+        return check
+
+    def _compare(
+        self, kind: str, object_id: str, expected: int, charged: int, currency: str
+    ) -> str:
+        if expected == charged:
+            return "ok"
+        self._metrics.webhook_mismatches.labels(kind).inc()
+        logger.error(
+            "webhook.amount_mismatch",
+            extra={
+                "object": kind,
+                "object_id": object_id,
+                "currency": currency,
+                "cart_amount": expected,
+                "charged_amount": charged,
+            },
+        )
+        return "mismatch"

@@ -1,0 +1,520 @@
+"""`Idempotency-Key` through the whole app, Stripe mocked at the wire: replay, refusal of a
+reused key, requests in flight, caller scoping, and the request marker that stops a change whose
+answer was lost from being applied twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import pytest_asyncio
+import respx
+from asgi_lifespan import LifespanManager
+from pydantic import SecretStr
+
+from amount_updater.app import create_app
+from amount_updater.config import Settings
+from amount_updater.observability import context
+from amount_updater.service.budget import request_marker
+from amount_updater.service.changes import AddItem
+from tests.api.test_checkout_sessions import SESSION_URL, SID, token_for
+from tests.api.test_payment_intents import OURS, PID, mock_intent
+from tests.api.test_payment_intents import URL as INTENT_URL
+from tests.api.test_payment_intents import auth as intent_auth
+from tests.conftest import API_KEY
+from tests.support.redis_server import RedisServer, running_redis
+from tests.support.stripe_objects import NOW, checkout_session, form, payment_intent, product_line
+
+CHANGE_URL = f"/v1/checkout-sessions/{SID}/items"
+ADD_MUG = {"product_id": "mug"}
+
+
+def marker(key: str, object_id: str = SID, product_id: str = "mug") -> str:
+    """The marker a token holder's "add one <product>" request with `key` leaves on the object."""
+    context.begin("test")
+    context.note_caller(object_id, f"token:{object_id}")
+    return request_marker(key, AddItem(product_id, 1))
+
+
+@pytest.fixture
+def session() -> dict:
+    return checkout_session(line_items=[product_line("tshirt", "T-shirt", 2500, 1, id="li_shirt")])
+
+
+def answer_for(session: dict, total: int = 3700) -> httpx.Response:
+    return httpx.Response(200, json={**session, "line_items": None, "amount_total": total})
+
+
+def mock_update(stripe_mock: respx.MockRouter, session: dict) -> tuple[respx.Route, respx.Route]:
+    read = stripe_mock.get(SESSION_URL).respond(200, json=session)
+    write = stripe_mock.post(SESSION_URL).mock(return_value=answer_for(session))
+    return read, write
+
+
+async def add(
+    client: httpx.AsyncClient,
+    key: str | None,
+    body: dict | None = None,
+    credentials: dict[str, str] | None = None,
+) -> httpx.Response:
+    sent = dict(credentials or token_for())
+    if key is not None:
+        sent["Idempotency-Key"] = key
+    return await client.post(CHANGE_URL, json=body or ADD_MUG, headers=sent)
+
+
+class TestReplay:
+    @pytest.mark.asyncio
+    async def test_the_same_request_replays_the_first_answer_byte_for_byte(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        read, write = mock_update(stripe_mock, session)
+
+        first = await add(client, "key-1")
+        second = await add(client, "key-1")
+
+        assert first.status_code == 200, first.text
+        assert "idempotent-replayed" not in first.headers
+        assert second.headers["idempotent-replayed"] == "true"
+        assert second.status_code == first.status_code
+        assert second.content == first.content
+        assert second.headers["content-type"] == first.headers["content-type"]
+        assert second.headers["content-length"] == str(len(first.content))
+        assert (read.call_count, write.call_count) == (1, 1)
+
+    @pytest.mark.asyncio
+    async def test_a_created_session_is_replayed_with_its_201(
+        self, client, stripe_mock: respx.MockRouter
+    ):
+        created = checkout_session(id="cs_test_new", line_items=[product_line("mug", "Mug", 1200)])
+        create = stripe_mock.post("/v1/checkout/sessions").respond(200, json=created)
+        body = {"currency": "usd", "items": [{"product_id": "mug"}]}
+        headers = {"Idempotency-Key": "create-1"}
+
+        first = await client.post("/v1/checkout-sessions", json=body, headers=headers)
+        second = await client.post("/v1/checkout-sessions", json=body, headers=headers)
+
+        assert first.status_code == second.status_code == 201
+        assert second.content == first.content
+        assert second.headers["idempotent-replayed"] == "true"
+        assert create.call_count == 1
+
+    @pytest.mark.asyncio
+    async def test_a_refusal_below_500_is_stored_and_replayed(
+        self, client, stripe_mock: respx.MockRouter
+    ):
+        read = stripe_mock.get(SESSION_URL).respond(200, json=checkout_session(status="complete"))
+
+        first = await add(client, "key-1")
+        second = await add(client, "key-1")
+
+        assert first.status_code == second.status_code == 409
+        assert second.json()["code"] == "not_updatable"
+        assert second.headers["idempotent-replayed"] == "true"
+        assert read.call_count == 1
+
+
+class TestReusedKey:
+    @pytest.mark.asyncio
+    async def test_the_same_key_with_another_body_is_409_without_calling_stripe(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        mock_update(stripe_mock, session)
+        await add(client, "key-1")
+        calls_before = len(stripe_mock.calls)
+
+        response = await add(client, "key-1", {"product_id": "hoodie"})
+
+        assert response.status_code == 409
+        assert response.json()["code"] == "idempotency_key_reused"
+        assert len(stripe_mock.calls) == calls_before
+
+    @pytest.mark.asyncio
+    async def test_the_same_key_on_another_route_is_409(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        mock_update(stripe_mock, session)
+        await add(client, "key-1")
+        calls_before = len(stripe_mock.calls)
+
+        response = await client.put(
+            f"/v1/checkout-sessions/{SID}/discount",
+            json=ADD_MUG,
+            headers={**token_for(), "Idempotency-Key": "key-1"},
+        )
+
+        assert response.status_code == 409
+        assert response.json()["code"] == "idempotency_key_reused"
+        assert len(stripe_mock.calls) == calls_before
+
+
+class TestInFlight:
+    @pytest.mark.asyncio
+    async def test_a_duplicate_while_the_first_is_in_flight_is_request_in_progress(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        reading, release = asyncio.Event(), asyncio.Event()
+
+        async def slow_read(request: httpx.Request) -> httpx.Response:
+            reading.set()
+            await release.wait()
+            return httpx.Response(200, json=session)
+
+        read = stripe_mock.get(SESSION_URL).mock(side_effect=slow_read)
+        write = stripe_mock.post(SESSION_URL).mock(return_value=answer_for(session))
+
+        first_task = asyncio.create_task(add(client, "key-1"))
+        try:
+            await asyncio.wait_for(reading.wait(), timeout=5)
+            duplicate = await add(client, "key-1")
+        finally:
+            release.set()
+            first = await first_task
+
+        assert duplicate.status_code == 409
+        assert duplicate.json()["code"] == "request_in_progress"
+        assert duplicate.headers["retry-after"] == "1"
+        assert first.status_code == 200, first.text
+        assert (read.call_count, write.call_count) == (1, 1)
+
+    @pytest.mark.asyncio
+    async def test_once_the_first_finishes_the_duplicate_is_a_replay(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        reading, release = asyncio.Event(), asyncio.Event()
+
+        async def slow_read(request: httpx.Request) -> httpx.Response:
+            reading.set()
+            await release.wait()
+            return httpx.Response(200, json=session)
+
+        stripe_mock.get(SESSION_URL).mock(side_effect=slow_read)
+        write = stripe_mock.post(SESSION_URL).mock(return_value=answer_for(session))
+        first_task = asyncio.create_task(add(client, "key-1"))
+        await asyncio.wait_for(reading.wait(), timeout=5)
+        release.set()
+        first = await first_task
+
+        again = await add(client, "key-1")
+
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.content == first.content
+        assert write.call_count == 1
+
+
+class TestScope:
+    @pytest.mark.asyncio
+    async def test_another_caller_with_the_same_key_is_not_a_replay(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        _, write = mock_update(stripe_mock, session)
+
+        await add(client, "shared-key")
+        other = await client.post(
+            CHANGE_URL,
+            json=ADD_MUG,
+            headers={"X-API-Key": API_KEY, "Idempotency-Key": "shared-key"},
+        )
+
+        assert other.status_code == 200, other.text
+        assert "idempotent-replayed" not in other.headers
+        assert write.call_count == 2
+
+    @pytest.mark.asyncio
+    async def test_another_token_with_the_same_key_is_not_a_replay(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        _, write = mock_update(stripe_mock, session)
+
+        await add(client, "shared-key")
+        other = await add(client, "shared-key", credentials=token_for(expires_at=NOW + 1800))
+
+        assert "idempotent-replayed" not in other.headers
+        assert write.call_count == 2
+
+    @pytest.mark.asyncio
+    async def test_a_request_without_the_header_is_never_replayed(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        _, write = mock_update(stripe_mock, session)
+
+        first = await add(client, None)
+        second = await add(client, None)
+
+        assert first.status_code == second.status_code == 200
+        assert "idempotent-replayed" not in second.headers
+        assert write.call_count == 2
+
+    @pytest.mark.asyncio
+    async def test_get_requests_ignore_the_header(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        read = stripe_mock.get(SESSION_URL).respond(200, json=session)
+        headers = {**token_for(), "Idempotency-Key": "key-1"}
+
+        first = await client.get(f"/v1/checkout-sessions/{SID}", headers=headers)
+        second = await client.get(f"/v1/checkout-sessions/{SID}", headers=headers)
+
+        assert first.status_code == second.status_code == 200
+        assert "idempotent-replayed" not in second.headers
+        assert read.call_count == 2
+
+
+class TestKeyShape:
+    @pytest.mark.asyncio
+    async def test_a_key_longer_than_255_characters_is_422(
+        self, client, stripe_mock: respx.MockRouter
+    ):
+        response = await add(client, "k" * 256)
+
+        assert response.status_code == 422
+        assert response.json()["code"] == "invalid_request"
+        assert not stripe_mock.calls
+
+    @pytest.mark.asyncio
+    async def test_a_key_of_255_characters_is_accepted(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        mock_update(stripe_mock, session)
+        response = await add(client, "k" * 255)
+        assert response.status_code == 200, response.text
+
+    @pytest.mark.asyncio
+    async def test_an_empty_key_is_422(self, client, stripe_mock: respx.MockRouter):
+        response = await add(client, "")
+
+        assert response.status_code == 422
+        assert response.json()["code"] == "invalid_request"
+        assert not stripe_mock.calls
+
+
+class TestServerErrorsAreNotStored:
+    @pytest.mark.asyncio
+    async def test_a_503_is_not_stored_so_the_retry_calls_stripe_again(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        stripe_mock.get(SESSION_URL).respond(200, json=session)
+        write = stripe_mock.post(SESSION_URL).mock(
+            side_effect=[
+                httpx.Response(503, json={"error": {"type": "api_error"}}),
+                answer_for(session),
+            ]
+        )
+
+        failed = await add(client, "key-1")
+        retried = await add(client, "key-1")
+
+        assert failed.status_code == 503
+        assert failed.json()["code"] == "stripe_unavailable"
+        assert retried.status_code == 200, retried.text
+        assert "idempotent-replayed" not in retried.headers
+        assert write.call_count == 2
+
+    @pytest.mark.asyncio
+    async def test_an_unhandled_exception_is_not_stored(
+        self, app, stripe_mock: respx.MockRouter, session
+    ):
+        stripe_mock.get(SESSION_URL).mock(
+            side_effect=[
+                httpx.Response(200, json={"object": "checkout.session"}),  # no id: parsing fails
+                httpx.Response(200, json=session),
+            ]
+        )
+        stripe_mock.post(SESSION_URL).mock(return_value=answer_for(session))
+
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                failed = await add(c, "key-1")
+                retried = await add(c, "key-1")
+
+        assert failed.status_code == 500
+        assert retried.status_code == 200, retried.text
+        assert "idempotent-replayed" not in retried.headers
+
+
+class TestLostAnswer:
+    """A change that reached Stripe carries its request marker; the retry must not repeat it."""
+
+    @pytest.mark.asyncio
+    async def test_a_change_writes_the_marker_of_its_key(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        _, write = mock_update(stripe_mock, session)
+
+        await add(client, "key-1")
+
+        sent = form(write.calls.last.request.content)
+        assert sent["metadata[amount_updater_request]"] == marker("key-1")
+
+    @pytest.mark.asyncio
+    async def test_a_session_already_carrying_the_marker_is_not_changed_again(
+        self, client, stripe_mock: respx.MockRouter
+    ):
+        landed = checkout_session(
+            line_items=[
+                product_line("tshirt", "T-shirt", 2500, 1, id="li_shirt"),
+                product_line("mug", "Mug", 1200, 1, id="li_mug"),
+            ],
+            metadata={"amount_updater_rev": "2", "amount_updater_request": marker("key-1")},
+        )
+        _, write = mock_update(stripe_mock, landed)
+
+        response = await add(client, "key-1")
+
+        assert response.status_code == 200, response.text
+        assert write.call_count == 0
+        cart = response.json()
+        assert [(i["product_id"], i["quantity"]) for i in cart["items"]] == [
+            ("tshirt", 1),
+            ("mug", 1),
+        ]
+        assert cart["amount_total"] == landed["amount_total"]
+
+    @pytest.mark.asyncio
+    async def test_the_marker_of_another_key_does_not_stop_a_change(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        session["metadata"] = {"amount_updater_request": marker("key-0")}
+        _, write = mock_update(stripe_mock, session)
+
+        response = await add(client, "key-1")
+
+        assert response.status_code == 200, response.text
+        assert write.call_count == 1
+
+    @pytest.mark.asyncio
+    async def test_a_write_whose_answer_was_lost_is_not_applied_twice_on_retry(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        landed = checkout_session(
+            line_items=[
+                product_line("tshirt", "T-shirt", 2500, 1, id="li_shirt"),
+                product_line("mug", "Mug", 1200, 1, id="li_mug"),
+            ],
+            metadata={"amount_updater_rev": "1", "amount_updater_request": marker("k")},
+        )
+        stripe_mock.get(SESSION_URL).mock(
+            side_effect=[httpx.Response(200, json=session), httpx.Response(200, json=landed)]
+        )
+        write = stripe_mock.post(SESSION_URL).mock(side_effect=httpx.ReadTimeout("answer lost"))
+
+        lost = await add(client, "k")
+        retried = await add(client, "k")
+
+        assert lost.status_code == 504
+        assert retried.status_code == 200, retried.text
+        assert write.call_count == 1
+        assert [i["product_id"] for i in retried.json()["items"]] == ["tshirt", "mug"]
+
+    @pytest.mark.asyncio
+    async def test_another_callers_change_with_the_same_key_is_still_applied(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        state = {"session": session}
+
+        def write(request: httpx.Request) -> httpx.Response:
+            sent = form(request.content)
+            metadata = {k[9:-1]: v for k, v in sent.items() if k.startswith("metadata[")}
+            state["session"] = {**state["session"], "metadata": metadata}
+            return answer_for(state["session"])
+
+        stripe_mock.get(SESSION_URL).mock(
+            side_effect=lambda request: httpx.Response(200, json=state["session"])
+        )
+        update = stripe_mock.post(SESSION_URL).mock(side_effect=write)
+
+        await add(client, "add-once")  # the shopper's browser, with its token
+        other = await client.post(  # the shop's server, with its API key and its own change
+            CHANGE_URL,
+            json={"product_id": "hoodie"},
+            headers={"X-API-Key": API_KEY, "Idempotency-Key": "add-once"},
+        )
+
+        assert other.status_code == 200, other.text
+        assert update.call_count == 2
+
+    @pytest.mark.asyncio
+    async def test_a_payment_intent_already_carrying_the_marker_is_not_changed_again(
+        self, client, stripe_mock: respx.MockRouter
+    ):
+        intent = payment_intent(
+            amount=5000,
+            metadata={**OURS, "amount_updater_request": marker("key-1", PID, "tshirt")},
+        )
+        write = mock_intent(stripe_mock, intent)
+
+        response = await client.post(
+            f"/v1/payment-intents/{PID}/items",
+            json={"product_id": "tshirt"},
+            headers={**intent_auth(), "Idempotency-Key": "key-1"},
+        )
+
+        assert response.status_code == 200, response.text
+        assert write.call_count == 0
+        assert response.json()["amount_total"] == 5000
+        assert stripe_mock.get(INTENT_URL).called
+
+
+class TestWithRedis:
+    """With `redis_url`, replicas share the store: a retry may reach any of them."""
+
+    @pytest.fixture
+    def redis_server(self, tmp_path) -> Iterator[RedisServer]:
+        with running_redis(tmp_path) as server:
+            yield server
+
+    @pytest.fixture
+    def settings(self, settings: Settings, redis_server: RedisServer) -> Settings:
+        return settings.model_copy(update={"redis_url": SecretStr(redis_server.url)})
+
+    @pytest_asyncio.fixture
+    async def replica_b(
+        self, settings: Settings, stripe_mock: respx.MockRouter
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(settings, clock=lambda: float(NOW))
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as b:
+                yield b
+
+    @pytest.mark.asyncio
+    async def test_an_answer_from_one_replica_is_replayed_by_another(
+        self, client, replica_b, stripe_mock: respx.MockRouter, session
+    ):
+        _, write = mock_update(stripe_mock, session)
+
+        first = await add(client, "key-1")
+        second = await add(replica_b, "key-1")
+
+        assert second.headers["idempotent-replayed"] == "true"
+        assert second.content == first.content
+        assert write.call_count == 1
+
+    @pytest.mark.asyncio
+    async def test_redis_down_is_503_and_stripe_is_not_called(
+        self, client, redis_server: RedisServer, stripe_mock: respx.MockRouter, session
+    ):
+        mock_update(stripe_mock, session)
+        redis_server.stop()
+
+        response = await add(client, "key-1")
+
+        assert response.status_code == 503
+        assert response.json()["code"] == "coordination_unavailable"
+        assert not stripe_mock.calls
+
+    @pytest.mark.asyncio
+    async def test_redis_down_without_a_key_is_503_from_the_lock(
+        self, client, redis_server: RedisServer, stripe_mock: respx.MockRouter, session
+    ):
+        mock_update(stripe_mock, session)
+        redis_server.stop()
+
+        response = await add(client, None)
+
+        assert response.status_code == 503
+        assert response.json()["code"] == "coordination_unavailable"
+        assert not stripe_mock.calls

@@ -1,0 +1,99 @@
+"""The request budget (`within`) and the request marker kept on Stripe objects."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from amount_updater.errors import NotFound, StripeTimeout
+from amount_updater.service.budget import request_marker, within
+
+
+class TestWithin:
+    @pytest.mark.asyncio
+    async def test_work_that_finishes_in_time_is_left_alone(self):
+        async with within(5):
+            result = "done"
+        assert result == "done"
+
+    @pytest.mark.asyncio
+    async def test_work_past_the_budget_is_cancelled_as_stripe_timeout(self):
+        finished: list[str] = []
+
+        async def slow_work() -> None:
+            await asyncio.sleep(30)
+            finished.append("slow work")
+
+        with pytest.raises(StripeTimeout) as caught:
+            async with within(0.05):
+                await slow_work()
+        assert finished == []
+        assert caught.value.status == 504
+        assert caught.value.code == "stripe_timeout"
+
+    @pytest.mark.asyncio
+    async def test_the_timeout_detail_names_the_budget_and_the_safe_retry(self):
+        with pytest.raises(StripeTimeout) as caught:
+            async with within(0.05):
+                await asyncio.sleep(30)
+        assert "0.05 s" in caught.value.detail
+        assert "Idempotency-Key" in caught.value.detail
+
+    @pytest.mark.asyncio
+    async def test_the_timeout_does_not_chain_the_cancellation(self):
+        with pytest.raises(StripeTimeout) as caught:
+            async with within(0.05):
+                await asyncio.sleep(30)
+        assert caught.value.__suppress_context__
+
+    @pytest.mark.asyncio
+    async def test_a_service_error_passes_through_unchanged(self):
+        error = NotFound("No such checkout session.")
+        with pytest.raises(NotFound) as caught:
+            async with within(5):
+                raise error
+        assert caught.value is error
+
+    @pytest.mark.asyncio
+    async def test_other_exceptions_pass_through(self):
+        with pytest.raises(KeyError):
+            async with within(5):
+                raise KeyError("id")
+
+    @pytest.mark.asyncio
+    async def test_an_outer_cancellation_stays_a_cancellation(self):
+        started = asyncio.Event()
+
+        async def work() -> None:
+            async with within(5):
+                started.set()
+                await asyncio.sleep(30)
+
+        task = asyncio.create_task(work())
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+class TestRequestMarker:
+    def test_is_stable_for_a_key(self):
+        assert request_marker("key-1") == request_marker("key-1")
+
+    def test_differs_between_keys(self):
+        markers = {request_marker(f"key-{n}") for n in range(100)}
+        assert len(markers) == 100
+
+    @pytest.mark.parametrize("key", [None, ""])
+    def test_is_empty_without_a_key(self, key: str | None):
+        assert request_marker(key) == ""
+
+    def test_does_not_reveal_the_key(self):
+        marker = request_marker("order-7f3a-secret")
+        assert "order" not in marker
+        assert len(marker) == 24
+        assert all(c in "0123456789abcdef" for c in marker)
+
+    def test_fits_in_a_stripe_metadata_value(self):
+        assert len(request_marker("k" * 255)) <= 500
