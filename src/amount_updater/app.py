@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from redis.asyncio import Redis
 
 from amount_updater import __version__
-from amount_updater.api.problems import install_problem_handlers
+from amount_updater.api.problems import UnexpectedErrorMiddleware, install_problem_handlers
 from amount_updater.api.rate_limits import RateLimits
 from amount_updater.api.routes import ROUTERS
 from amount_updater.auth.api_keys import ApiKeys
@@ -41,6 +41,7 @@ from amount_updater.http.body_limit import BodyLimitMiddleware
 from amount_updater.http.hardening import HardeningMiddleware
 from amount_updater.http.idempotency import IdempotencyMiddleware
 from amount_updater.http.request_log import RequestLogMiddleware
+from amount_updater.logs import configure_logging
 from amount_updater.observability.metrics import Metrics
 from amount_updater.sandbox import SANDBOX_STRIPE_KEY, SANDBOX_STRIPE_PATH, mount_sandbox
 from amount_updater.service.checkout_sessions import CheckoutSessionService
@@ -192,6 +193,7 @@ def create_app(
         methods=["GET"],
         include_in_schema=False,
     )
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(IdempotencyMiddleware, on_replay=metrics.idempotent_replays.inc)
     if settings.cors_origins:
         app.add_middleware(
@@ -227,5 +229,8 @@ def _redis(settings: Settings) -> Redis | None:
 
 
 def create_app_from_environment() -> FastAPI:
-    """Entry point for `uvicorn --factory` (used by `amount-updater serve`)."""
-    return create_app(load_settings())
+    """Entry point for `uvicorn --factory` (used by `amount-updater serve`): each worker
+    process builds its app, and its logging, here."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

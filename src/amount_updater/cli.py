@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="processes (one per core)")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="behind a proxy: its addresses, so X-Forwarded-For gives the client's address",
+    )
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", type=Path, default=DEFAULT_OPENAPI_PATH)
@@ -33,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return _serve(args.host, args.port, args.workers)
+        return _serve(args.host, args.port, args.workers, args.forwarded_allow_ips)
     if args.command == "openapi":
         return _write_openapi(args.output)
     return _check_catalog(args.path)
@@ -44,7 +49,7 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _serve(host: str, port: int, workers: int) -> int:
+def _serve(host: str, port: int, workers: int, forwarded_allow_ips: str | None) -> int:
     import uvicorn
 
     try:
@@ -71,7 +76,8 @@ def _serve(host: str, port: int, workers: int) -> int:
         http="httptools",
         access_log=False,
         log_config=None,
-        proxy_headers=False,
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     return 0
 

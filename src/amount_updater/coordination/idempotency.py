@@ -28,18 +28,26 @@ class StoredResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    route: str | None = None  # the route template that answered, for the replay's log line
 
     def dump(self) -> dict[str, object]:
         return {
             "status": self.status,
             "headers": self.headers,
             "body": base64.b64encode(self.body).decode(),
+            "route": self.route,
         }
 
     @classmethod
     def load(cls, data: dict[str, object]) -> StoredResponse:
         headers = [(str(k), str(v)) for k, v in data["headers"]]  # type: ignore[attr-defined]
-        return cls(int(data["status"]), headers, base64.b64decode(str(data["body"])))  # type: ignore[call-overload]
+        route = data.get("route")
+        return cls(
+            int(data["status"]),  # type: ignore[call-overload]
+            headers,
+            base64.b64decode(str(data["body"])),
+            route if isinstance(route, str) else None,
+        )
 
 
 class Outcome(Enum):

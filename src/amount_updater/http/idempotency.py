@@ -25,6 +25,7 @@ from amount_updater.errors import (
     RequestInProgress,
     ServiceError,
 )
+from amount_updater.http.request_log import ROUTE_TEMPLATE, route_template
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HEADER = b"idempotency-key"
@@ -69,6 +70,7 @@ class IdempotencyMiddleware:
             assert begun.response is not None
             if self.on_replay is not None:
                 self.on_replay()
+            scope[ROUTE_TEMPLATE] = begun.response.route
             await _send_stored(begun.response, send)
             return
 
@@ -78,8 +80,9 @@ class IdempotencyMiddleware:
         except BaseException:
             await store.abandon(record_key)
             raise
-        if captured.status is not None and captured.status < 500:
-            await store.finish(record_key, fingerprint, captured.response())
+        if captured.status is not None and captured.status < 500 and captured.status != 429:
+            # A rate-limit refusal says "not now", not "no": the retry must run again.
+            await store.finish(record_key, fingerprint, captured.response(route_template(scope)))
         else:
             await store.abandon(record_key)
 
@@ -161,6 +164,6 @@ class _Capture:
             self._body.append(message.get("body", b""))
         await self._send(message)
 
-    def response(self) -> StoredResponse:
+    def response(self, route: str) -> StoredResponse:
         assert self.status is not None
-        return StoredResponse(self.status, self._headers, b"".join(self._body))
+        return StoredResponse(self.status, self._headers, b"".join(self._body), route)

@@ -16,7 +16,7 @@ logger = logging.getLogger("amount_updater.request")
 
 REQUEST_ID_HEADER = b"x-request-id"
 # An incoming id is echoed only if it is short and plain, so it cannot forge log lines.
-_VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._\-]{1,100}$")
+_VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._\-]{1,100}")
 
 
 class RequestLogMiddleware:
@@ -29,7 +29,9 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"")
-        request_id = incoming.decode() if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = (
+            incoming.decode() if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        )
         ctx = context.begin(request_id)
         started = time.perf_counter()
         status = 500
@@ -47,7 +49,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_template(scope)
+            route = route_template(scope)
             method = scope["method"]
             self.metrics.requests.labels(route, method, str(status)).inc()
             self.metrics.request_latency.labels(route, method).observe(elapsed)
@@ -66,8 +68,10 @@ class RequestLogMiddleware:
             )
 
 
-def _route_template(scope: Scope) -> str:
-    # The template, not the raw path: ids in paths would make one metric series per object.
-    route = scope.get("route")
-    path = getattr(route, "path", None)
+ROUTE_TEMPLATE = "amount_updater.route_template"  # set in the scope by who answers unrouted
+
+
+def route_template(scope: Scope) -> str:
+    """The route's template, not the raw path: ids in paths would make a series per object."""
+    path = getattr(scope.get("route"), "path", None) or scope.get(ROUTE_TEMPLATE)
     return path if isinstance(path, str) else "unmatched"

@@ -18,7 +18,7 @@ from typing import Any
 import stripe
 
 from amount_updater.coordination.idempotency import IdempotencyStore, Outcome, StoredResponse
-from amount_updater.errors import InvalidSignature, WebhooksNotConfigured
+from amount_updater.errors import InvalidSignature, RequestInProgress, WebhooksNotConfigured
 from amount_updater.observability.metrics import Metrics
 from amount_updater.service.cart import REVISION_KEY, SessionCart
 from amount_updater.service.intent_cart import IntentCart
@@ -60,6 +60,9 @@ class WebhookService:
             return "ignored"
         key = f"webhook:{event.get('id', '')}"
         begun = await self._seen.begin(key, "")
+        if begun.outcome is Outcome.IN_PROGRESS:
+            # Another delivery is being handled; if it fails, Stripe must still come back.
+            raise RequestInProgress("This event is being handled; Stripe will retry.")
         if begun.outcome is not Outcome.STARTED:
             self._metrics.webhook_events.labels(event_type, "duplicate").inc()
             return "duplicate"

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/checkout-sessions", tags=["checkout sessions"])
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Create an Elements Checkout Session priced from the catalog",
-    responses=problems(*CLIENT, *STRIPE),
+    responses=problems(409, *CLIENT, *STRIPE),
     dependencies=[Depends(limit_creation)],
 )
 async def create_checkout_session(

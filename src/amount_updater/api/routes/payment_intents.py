@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/payment-intents", tags=["payment intents"])
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Create a PaymentIntent whose amount is the cart priced from the catalog",
-    responses=problems(*CLIENT, *STRIPE),
+    responses=problems(409, *CLIENT, *STRIPE),
     dependencies=[Depends(limit_creation)],
 )
 async def create_payment_intent(

@@ -14,7 +14,7 @@ router = APIRouter(tags=["webhooks"])
 @router.post(
     "/v1/webhooks/stripe",
     summary="Stripe events: paid amounts are checked against the recorded cart",
-    responses=problems(400, 413, 415, 422, *STRIPE),
+    responses=problems(400, 409, 413, 415, 422, *STRIPE),
 )
 async def stripe_webhook(
     request: Request,
