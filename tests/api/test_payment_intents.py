@@ -1,4 +1,4 @@
-"""PaymentIntent routes, Stripe mocked at the wire: amount and amount_details as Stripe sees them."""
+"""PaymentIntent routes, Stripe mocked at the wire: amount and amount_details as sent."""
 
 from __future__ import annotations
 

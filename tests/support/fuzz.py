@@ -35,13 +35,18 @@ class Owned:
     token: str
 
 
-# The service's own per-object change limits (60 a minute, 900 an hour by default) are switched
-# off for the token holder's server only: its fuzzing sends hundreds of changes to one session
-# and one intent, which must reach the service and the emulator instead of stopping at 429.
-# Only the fields this version of Settings has are passed (0 disables a limit).
-NO_CHANGE_LIMITS: dict[str, Any] = {
+# The service's own rate limits (creates per client address, changes per object), switched off
+# on the server of the API-key caller and the token holder: they send hundreds of creates from
+# one address and of changes to one session and one intent, which must reach the service and
+# the emulator instead of stopping at 429. The anonymous caller's server keeps the defaults, so
+# 429 answers are still fuzzed. Only fields this version of Settings has are passed (0 disables).
+NO_RATE_LIMITS: dict[str, Any] = {
     name: 0
-    for name in ("rate_limit_changes_per_minute", "rate_limit_changes_per_hour")
+    for name in (
+        "rate_limit_creates_per_minute",
+        "rate_limit_changes_per_minute",
+        "rate_limit_changes_per_hour",
+    )
     if name in Settings.model_fields
 }
 
@@ -64,7 +69,7 @@ def sandbox_app_server(workdir: Path, **overrides: Any) -> Iterator[str]:
         settings = Settings(
             stripe_api_base=f"http://127.0.0.1:{port}{SANDBOX_STRIPE_PATH}",
             api_keys=[API_KEY],
-            token_secret=TOKEN_SECRET,  # type: ignore[arg-type]
+            token_secret=TOKEN_SECRET,
             **overrides,
         )
         with serve_in_thread(create_app(settings), port=port) as base_url:
@@ -92,6 +97,9 @@ def catalog_dictionaries(probability: float = 0.5) -> dict[str, Any]:
         "shipping_rates": sorted(catalog.shipping),
         "discount_codes": sorted(d.code for d in catalog.discounts.values()),
         "currencies": sorted({c for p in catalog.products.values() for c in p.prices}),
+        # Small quantities (0 is valid only where it removes), so adds do not all go over a
+        # product's max_quantity at once.
+        "quantities": [0, 1, 2],
     }
     bindings = {
         "path.product_id": "products",
@@ -102,34 +110,36 @@ def catalog_dictionaries(probability: float = 0.5) -> dict[str, Any]:
         "body.discount_code": "discount_codes",
         "body.currency": "currencies",
         "query.currency": "currencies",
+        "body.quantity": "quantities",
+        "body.items[*].quantity": "quantities",
     }
     return {
         "dictionaries": {name: {"values": entries} for name, entries in values.items()},
         "parameters": {
-            key: {"dictionary": name, "probability": probability}
-            for key, name in bindings.items()
+            key: {"dictionary": name, "probability": probability} for key, name in bindings.items()
         },
     }
 
 
-def strip_credentials(headers: MutableMapping[str, Any] | None) -> dict[str, Any]:
-    """The generated headers without any credential made up for a security scheme: each caller
-    sends exactly its own."""
-    return {k: v for k, v in (headers or {}).items() if k.lower() not in AUTH_HEADERS}
+def drop_credentials(headers: MutableMapping[str, Any]) -> None:
+    """Remove any credential generated for a security scheme: each caller sends exactly its
+    own."""
+    for name in [name for name in headers if name.lower() in AUTH_HEADERS]:
+        del headers[name]
 
 
 _key_numbers = itertools.count()
 
 
-def fresh_idempotency_keys(headers: dict[str, Any]) -> None:
+def fresh_idempotency_keys(headers: MutableMapping[str, Any]) -> None:
     """Replace each generated Idempotency-Key the app would accept by one never used before.
 
-    Generation repeats the same few short keys, so nearly every change would be refused as
+    Generation repeats the same few keys, so most mutating requests would be refused as
     `idempotency_key_reused` (409) before reaching the service. Keys the app must refuse (empty,
-    non-ASCII, unprintable, over 255 characters) are sent as generated. The anonymous and API-key
-    callers keep the generated keys, so reused keys stay fuzzed there.
+    non-ASCII, unprintable, over 255 characters) are sent as generated. The anonymous caller
+    keeps every generated key, so reused keys stay fuzzed there.
     """
-    for name, value in headers.items():
+    for name, value in list(headers.items()):
         if (
             name.lower() == "idempotency-key"
             and isinstance(value, str)
