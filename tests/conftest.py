@@ -47,7 +47,14 @@ def app(settings: Settings) -> FastAPI:
 
 @pytest.fixture
 def stripe_mock() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=STRIPE, assert_all_called=False) as router:
+    # Mocked at the httpx client, whatever transport sits under it (the service's is aiohttp's
+    # pool). That also catches the tests' own ASGI clients: a second router lets every host but
+    # Stripe's through.
+    with (
+        respx.mock(using="httpx", assert_all_called=False) as others,
+        respx.mock(base_url=STRIPE, assert_all_called=False, using="httpx") as router,
+    ):
+        others.route(host__regex=r"^(?!api\.stripe\.com$)").pass_through()
         yield router
 
 

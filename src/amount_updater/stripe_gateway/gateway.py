@@ -40,6 +40,8 @@ from amount_updater.stripe_gateway.models import (
     UpdatedSession,
 )
 from amount_updater.stripe_gateway.retry import RetryPolicy
+from amount_updater.stripe_gateway.transport import AiohttpTransport
+from amount_updater.stripe_gateway.wire import StripeWire
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ NOT_UPDATABLE_CODES = frozenset(
 
 
 class StripeGateway:
-    """Owns the StripeClient; returns parsed snapshots; raises only `ServiceError`s.
+    """Every Stripe call; returns parsed snapshots; raises only `ServiceError`s.
 
     Usage::
 
@@ -68,13 +70,11 @@ class StripeGateway:
 
     def __init__(
         self,
-        client: stripe.StripeClient,
-        http_client: stripe.HTTPXClient,
+        wire: StripeWire,
         retry: RetryPolicy | None = None,
         metrics: Metrics | None = None,
     ) -> None:
-        self._client = client
-        self._http_client = http_client
+        self._wire = wire
         self._retry = retry or RetryPolicy(max_retries=0)
         self._metrics = metrics or Metrics()
 
@@ -88,19 +88,19 @@ class StripeGateway:
         max_retries: int,
         metrics: Metrics | None = None,
     ) -> StripeGateway:
-        """Build the client. The SDK's own retries are off: the gateway retries itself, so that
-        it can honour Retry-After and retry lock timeouts with the same idempotency key."""
-        http_client = stripe.HTTPXClient(timeout=timeout_s)
-        client = stripe.StripeClient(
-            secret_key,
-            http_client=http_client,
-            base_addresses={"api": api_base},
-            max_network_retries=0,
+        """An httpx client over aiohttp's pool, with a timeout per call. The gateway retries by
+        itself, so that it honours Retry-After and reuses one idempotency key per write."""
+        http = httpx.AsyncClient(
+            transport=AiohttpTransport(),
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+            trust_env=False,
         )
-        return cls(client, http_client, RetryPolicy(max_retries=max_retries), metrics)
+        wire = StripeWire(http, secret_key=secret_key, api_base=api_base)
+        return cls(wire, RetryPolicy(max_retries=max_retries), metrics)
 
     async def aclose(self) -> None:
-        await self._http_client.close_async()  # type: ignore[no-untyped-call]  # untyped in the SDK
+        await self._wire.aclose()
 
     async def create_checkout_session(
         self,
@@ -240,7 +240,7 @@ class StripeGateway:
     async def ping(self) -> str | None:
         """None when Stripe answers this key; otherwise what is wrong, in a few words."""
         try:
-            await self._client.raw_request_async("get", SESSIONS, limit=1)
+            await self._wire.call("get", SESSIONS, {"limit": 1})
         except stripe.AuthenticationError:
             return "key rejected"
         except stripe.StripeError as exc:
@@ -276,16 +276,15 @@ class StripeGateway:
         operation: str,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        options: dict[str, Any] = {}
         if method == "post":
             # One key for every attempt of this call: a write whose answer was lost is replayed
             # by Stripe on the retry instead of being applied twice.
-            options["idempotency_key"] = idempotency_key or f"au-{uuid.uuid4().hex}"
+            idempotency_key = idempotency_key or f"au-{uuid.uuid4().hex}"
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                response = await self._client.raw_request_async(method, path, **params, **options)
+                data, request_id = await self._wire.call(method, path, params, idempotency_key)
             except stripe.StripeError as exc:
                 self._observe(operation, type(exc).__name__, started, exc.request_id)
                 delay = self._retry.delay(exc, attempt)
@@ -299,12 +298,8 @@ class StripeGateway:
                 )
                 await asyncio.sleep(delay)
             else:
-                self._observe(operation, "ok", started, response.request_id)
-                break
-        data = response.data
-        if not isinstance(data, dict):
-            raise StripeError("Stripe answered with an unexpected body.")
-        return data
+                self._observe(operation, "ok", started, request_id)
+                return data
 
 
 def _new_line(currency: str, line: NewLine) -> dict[str, Any]:
