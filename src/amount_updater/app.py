@@ -194,7 +194,11 @@ def create_app(
         include_in_schema=False,
     )
     app.add_middleware(UnexpectedErrorMiddleware)
-    app.add_middleware(IdempotencyMiddleware, on_replay=metrics.idempotent_replays.inc)
+    app.add_middleware(
+        IdempotencyMiddleware,
+        exclude=("/v1/quotes", "/v1/webhooks/", "/_sandbox/"),
+        on_replay=metrics.idempotent_replays.inc,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -34,12 +34,26 @@ MAX_KEY_LENGTH = 255
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, *, on_replay: Callable[[], None] | None = None) -> None:
+    """Applies to every mutating request except under `exclude`: routes that change nothing
+    (quotes), that have their own once-only rule (webhooks), or that are not the API."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        exclude: tuple[str, ...] = (),
+        on_replay: Callable[[], None] | None = None,
+    ) -> None:
         self.app = app
+        self.exclude = exclude
         self.on_replay = on_replay
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in MUTATING:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in MUTATING
+            or scope["path"].startswith(self.exclude)
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from amount_updater.api.deps import ApiKeyCaller, IntentServiceDep, SessionServiceDep
+from amount_updater.api.deps import (
+    ApiKeyCaller,
+    IdempotencyKeyDep,
+    IntentServiceDep,
+    SessionServiceDep,
+)
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.schemas import TokenCreate, TokenIssued
 
@@ -16,7 +21,11 @@ router = APIRouter(tags=["tokens"])
     responses=problems(401, 404, 409, *CLIENT, *STRIPE),
 )
 async def create_token(
-    body: TokenCreate, _: ApiKeyCaller, sessions: SessionServiceDep, intents: IntentServiceDep
+    body: TokenCreate,
+    _: ApiKeyCaller,
+    sessions: SessionServiceDep,
+    intents: IntentServiceDep,
+    idempotency_key: IdempotencyKeyDep = None,  # documented; handled by the middleware
 ) -> TokenIssued:
     owner = intents if body.object_id.startswith("pi_") else sessions
     issued = await owner.issue_token(body.object_id)
