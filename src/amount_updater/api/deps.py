@@ -65,3 +65,8 @@ def _api_key_caller(authenticator: AuthenticatorDep, api_key: ApiKeyDep) -> Call
 
 
 ApiKeyCaller = Annotated[Caller, Depends(_api_key_caller)]
+
+
+def idempotency_header(idempotency_key: IdempotencyKeyDep = None) -> str | None:
+    """Declares `Idempotency-Key` on a route whose body does not need its value."""
+    return idempotency_key

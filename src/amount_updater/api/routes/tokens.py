@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
 from amount_updater.api.deps import (
     ApiKeyCaller,
-    IdempotencyKeyDep,
     IntentServiceDep,
     SessionServiceDep,
+    idempotency_header,
 )
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.schemas import TokenCreate, TokenIssued
@@ -19,13 +19,13 @@ router = APIRouter(tags=["tokens"])
     status_code=status.HTTP_201_CREATED,
     summary="Mint an update token for a session or intent created elsewhere (X-API-Key only)",
     responses=problems(401, 404, 409, *CLIENT, *STRIPE),
+    dependencies=[Depends(idempotency_header)],  # declared here, handled by the middleware
 )
 async def create_token(
     body: TokenCreate,
     _: ApiKeyCaller,
     sessions: SessionServiceDep,
     intents: IntentServiceDep,
-    idempotency_key: IdempotencyKeyDep = None,  # documented; handled by the middleware
 ) -> TokenIssued:
     owner = intents if body.object_id.startswith("pi_") else sessions
     issued = await owner.issue_token(body.object_id)
