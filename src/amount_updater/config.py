@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     @classmethod
     def _no_wildcard(cls, value: list[str]) -> list[str]:
         for origin in value:
-            if origin == "*" or not origin.startswith(("https://", "http://")):
+            if "*" in origin or not origin.startswith(("https://", "http://")):
                 raise ValueError(f"{origin!r} is not an origin (no wildcard: list each origin)")
         return [origin.rstrip("/") for origin in value]
 

@@ -40,7 +40,7 @@ class Product(_Entry):
     name: Annotated[str, StringConstraints(min_length=1, max_length=250)]
     kind: ProductKind = ProductKind.ITEM
     prices: dict[str, Amount] = Field(min_length=1)
-    max_quantity: Annotated[int, Field(ge=1, le=999)] | None = None
+    max_quantity: Annotated[int, Field(ge=1, le=999, strict=True)] | None = None
 
     @model_validator(mode="after")
     def _validate(self) -> Self:

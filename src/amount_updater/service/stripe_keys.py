@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, is_dataclass
+
+import orjson
 
 
 def derive_key(scope: str, caller_key: str | None, *state: object) -> str:
@@ -15,8 +16,8 @@ def derive_key(scope: str, caller_key: str | None, *state: object) -> str:
     replays at Stripe instead of applying twice, while any other write gets a fresh key (Stripe
     refuses a key reused with other parameters).
     """
-    body = json.dumps([caller_key, [_plain(part) for part in state]], sort_keys=True)
-    digest = hashlib.sha256(f"{scope}|{body}".encode()).hexdigest()[:40]
+    body = orjson.dumps([caller_key, [_plain(part) for part in state]], option=orjson.OPT_SORT_KEYS)
+    digest = hashlib.sha256(scope.encode() + b"|" + body).hexdigest()[:40]
     return f"au-{scope.split(':', 1)[0]}-{digest}"
 
 

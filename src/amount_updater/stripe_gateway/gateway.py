@@ -96,7 +96,7 @@ class StripeGateway:
             follow_redirects=False,
             trust_env=False,
         )
-        wire = StripeWire(http, secret_key=secret_key, api_base=api_base)
+        wire = StripeWire(http, secret_key=secret_key, api_base=api_base, timeout_s=timeout_s)
         return cls(wire, RetryPolicy(max_retries=max_retries), metrics)
 
     async def aclose(self) -> None:

@@ -42,7 +42,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             async with self._session_now().request(
                 request.method,
                 str(request.url),
-                headers=request.headers.multi_items(),
+                headers=dict(request.headers),
                 data=request.content or None,
                 allow_redirects=False,
                 timeout=timeout,

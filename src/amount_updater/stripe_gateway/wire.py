@@ -25,9 +25,14 @@ FORM = "application/x-www-form-urlencoded"
 
 
 class StripeWire:
-    def __init__(self, http: httpx.AsyncClient, *, secret_key: str, api_base: str) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, *, secret_key: str, api_base: str, timeout_s: float
+    ) -> None:
         self._http = http
         self._base = api_base.rstrip("/")
+        # Requests are built here and handed to `send`: merging the client's defaults into every
+        # request (`client.request`) cost a tenth of the hot path's CPU.
+        self._extensions = {"timeout": httpx.Timeout(timeout_s).as_dict()}
         self._headers = {
             "Authorization": f"Bearer {secret_key}",
             "Stripe-Version": API_VERSION,
@@ -55,9 +60,10 @@ class StripeWire:
             if idempotency_key is not None:
                 headers["Idempotency-Key"] = idempotency_key
         try:
-            response = await self._http.request(
-                method.upper(), url, content=content, headers=headers
+            request = httpx.Request(
+                method.upper(), url, content=content, headers=headers, extensions=self._extensions
             )
+            response = await self._http.send(request)
         except httpx.HTTPError as exc:
             raise stripe.APIConnectionError(  # type: ignore[no-untyped-call]  # untyped in the SDK
                 f"Could not reach Stripe ({type(exc).__name__}).", should_retry=True

@@ -11,7 +11,7 @@ from amount_updater.service.readiness import Readiness as ReadinessCheck
 router = APIRouter(tags=["operations"])
 
 
-def _readiness(request: Request) -> ReadinessCheck:
+async def _readiness(request: Request) -> ReadinessCheck:
     readiness: ReadinessCheck = request.state.readiness
     return readiness
 

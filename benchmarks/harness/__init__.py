@@ -1,0 +1,1 @@
+"""The pieces of the benchmark harness that `benchmarks/run.py` puts together."""

@@ -1,0 +1,174 @@
+"""The measured servers: how each one is prepared and started against a given upstream port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from harness.procs import log_tail
+
+BENCH_DIR = Path(__file__).resolve().parents[1]
+REPO_DIR = BENCH_DIR.parent
+REFERENCE_SOURCE = REPO_DIR.parent / "shared" / "bench" / "express-seed"
+STRIPE_KEY = "sk_test_bench"
+TOKEN_EXPIRES_AT = 4102444800  # 2100-01-01, like the stand-in's sessions
+NPM_TIMEOUT_S = 600
+SERVER_KEYS = ("reference", "baseline", "service", "service2")
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    command: list[str]
+    env: dict[str, str]
+
+
+Launcher = Callable[[int, int], Launch]  # (server port, upstream port) -> how to start it
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSpec:
+    key: str
+    label: str
+    workers: int
+    authenticated: bool  # requests need `Authorization: Bearer <token>`
+    launcher: Launcher
+
+
+def _base_env() -> dict[str, str]:
+    """The harness's environment without the service's settings (a stray one would change it)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AMOUNT_UPDATER_")}
+
+
+def _python_bin(name: str) -> str:
+    """A console script of the Python running the harness (the project's venv)."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else (shutil.which(name) or name)
+
+
+def prepare_reference(source: Path, workdir: Path, npm: str) -> Path:
+    """Copy the reference endpoint into `workdir` and `npm install` it there; the app dir.
+
+    Raises RuntimeError with npm's last lines when the install fails.
+    """
+    app = workdir / "express-seed"
+    app.mkdir(parents=True)
+    for item in source.iterdir():
+        if item.is_file():
+            shutil.copyfile(item, app / item.name)  # the source is read-only: no mode copy
+    log = workdir / "npm-install.log"
+    with log.open("wb") as out:
+        result = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund"],
+            cwd=app,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=NPM_TIMEOUT_S,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise RuntimeError(f"npm install failed:\n{log_tail(log)}")
+    return app
+
+
+def _reference_launch(app: Path, node: str, port: int, upstream_port: int) -> Launch:
+    env = {
+        **_base_env(),
+        "PORT": str(port),
+        "STRIPE_HOST": "127.0.0.1",
+        "STRIPE_PORT": str(upstream_port),
+        "STRIPE_SECRET_KEY": STRIPE_KEY,
+    }
+    return Launch([node, str(app / "server.js")], env)
+
+
+def _baseline_launch(port: int, upstream_port: int) -> Launch:
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "baseline_app:create_app",
+        "--factory",
+        "--app-dir",
+        str(BENCH_DIR),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    env = {
+        **_base_env(),
+        "BASELINE_STRIPE_API_BASE": f"http://127.0.0.1:{upstream_port}",
+        "BASELINE_STRIPE_SECRET_KEY": STRIPE_KEY,
+    }
+    return Launch(command, env)
+
+
+def _service_launch(token_secret: str, workers: int, port: int, upstream_port: int) -> Launch:
+    command = [
+        _python_bin("amount-updater"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    env = {
+        **_base_env(),
+        "AMOUNT_UPDATER_STRIPE_SECRET_KEY": STRIPE_KEY,
+        "AMOUNT_UPDATER_STRIPE_API_BASE": f"http://127.0.0.1:{upstream_port}",
+        "AMOUNT_UPDATER_STRIPE_MAX_RETRIES": "0",
+        "AMOUNT_UPDATER_TOKEN_SECRET": token_secret,
+        "AMOUNT_UPDATER_LOG_LEVEL": "WARNING",
+    }
+    return Launch(command, env)
+
+
+def reference_spec(app: Path, node: str) -> ServerSpec:
+    return ServerSpec(
+        "reference",
+        "reference: Express 5 + stripe-node 23, 1 process",
+        1,
+        False,
+        partial(_reference_launch, app, node),
+    )
+
+
+def baseline_spec() -> ServerSpec:
+    return ServerSpec(
+        "baseline",
+        "baseline: FastAPI + stripe-python objects, 1 worker",
+        1,
+        False,
+        _baseline_launch,
+    )
+
+
+def service_spec(token_secret: str, workers: int) -> ServerSpec:
+    key = "service" if workers == 1 else f"service{workers}"
+    label = f"service: amount-updater, {workers} worker{'s' if workers > 1 else ''}"
+    return ServerSpec(key, label, workers, True, partial(_service_launch, token_secret, workers))
+
+
+def mint_tokens(token_secret: str, session_ids: list[str]) -> list[str]:
+    """The service's update tokens, one per session (imported here: only the service needs it)."""
+    from amount_updater.auth.tokens import TokenSigner
+
+    signer = TokenSigner(token_secret.encode())
+    return [signer.mint(session_id, TOKEN_EXPIRES_AT) for session_id in session_ids]
