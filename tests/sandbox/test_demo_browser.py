@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.support.servers import free_port
+from tests.support.service_process import running_service
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -36,41 +33,8 @@ REFUSED_AFTER_PAYMENT = "The checkout session is complete, not open."
 @pytest.fixture(scope="module")
 def sandbox_url(tmp_path_factory) -> Iterator[str]:
     """`amount-updater serve` with no Stripe key (sandbox mode), from a directory with no .env."""
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("demo-sandbox")
-    log = workdir / "serve.log"
-    command = [
-        str(Path(sys.executable).with_name("amount-updater")),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            command,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},  # no Stripe key at all
-            cwd=workdir,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the sandbox did not start:\n{log.read_text()}")
-            time.sleep(0.1)
+    with running_service({}, tmp_path_factory.mktemp("demo-sandbox")) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -3,48 +3,20 @@ and the demo, says so, and keeps every Stripe call inside the process."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.servers import free_port
+from tests.support.service_process import running_service
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("sandbox") / "serve.log"
-    command = [str(Path(sys.executable).with_name("amount-updater")), "serve", "--port", str(port)]
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            command,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},  # no Stripe key at all
-            cwd=log.parent,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"sandbox did not start:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield url, log
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    workdir = tmp_path_factory.mktemp("sandbox")
+    with running_service({}, workdir, log_name="serve.log") as url:  # no Stripe key at all
+        yield url, workdir / "serve.log"
 
 
 def test_says_it_is_a_sandbox_on_start_up_and_in_healthz(sandbox):

@@ -26,10 +26,13 @@ def serve_command(port: int) -> list[str]:
 
 
 @contextmanager
-def running_service(env: dict[str, str], workdir: Path) -> Iterator[str]:
-    """Start the service with exactly `env` (plus PATH); yield its base URL; stop it."""
+def running_service(
+    env: dict[str, str], workdir: Path, *, log_name: str | None = None
+) -> Iterator[str]:
+    """Start the service with exactly `env` (plus PATH) in `workdir` (where no .env lies);
+    yield its base URL; stop it. Its output goes to `workdir / log_name`."""
     port = free_port()
-    log = workdir / f"service-{port}.log"
+    log = workdir / (log_name or f"service-{port}.log")
     with log.open("w") as sink:
         process = subprocess.Popen(
             serve_command(port),

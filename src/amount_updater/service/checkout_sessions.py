@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from amount_updater.auth.tokens import TokenSigner
-from amount_updater.coordination.locks import ObjectLocks
 from amount_updater.errors import NotUpdatable
 from amount_updater.pricing import PricedCart
 from amount_updater.service.amount_limits import check_amount
@@ -20,46 +16,14 @@ from amount_updater.service.cart import (
 from amount_updater.service.change_log import log_change
 from amount_updater.service.changes import CartChange, check_shipping_has_items
 from amount_updater.service.line_items import new_lines, plan_line_items
-from amount_updater.service.pricer import CartPricer
+from amount_updater.service.object_service import Created, IssuedToken, ObjectService
 from amount_updater.service.stripe_keys import derive_key
-from amount_updater.stripe_gateway import CheckoutSession, StripeGateway
+from amount_updater.stripe_gateway import CheckoutSession
 
 UPDATABLE_UI_MODES = frozenset({"elements", "form"})  # hosted/embedded pages can't update lines
 
 
-@dataclass(frozen=True, slots=True)
-class Created:
-    """A new Stripe object with its cart, and the token that authorizes changes to it."""
-
-    id: str
-    client_secret: str | None
-    token: str
-    token_expires_at: int
-    cart: CartView
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    token: str
-    expires_at: int
-
-
-class CheckoutSessionService:
-    def __init__(
-        self,
-        gateway: StripeGateway,
-        pricer: CartPricer,
-        signer: TokenSigner,
-        locks: ObjectLocks,
-        *,
-        budget_s: float = 15.0,
-    ) -> None:
-        self._gateway = gateway
-        self._pricer = pricer
-        self._signer = signer
-        self._locks = locks
-        self._budget_s = budget_s
-
+class CheckoutSessionService(ObjectService):
     async def create(
         self,
         currency: str,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from amount_updater.auth.tokens import TokenSigner
-from amount_updater.coordination.locks import ObjectLocks
 from amount_updater.errors import NotUpdatable
 from amount_updater.pricing import PricedCart
 from amount_updater.service.amount_limits import check_amount
@@ -11,38 +9,22 @@ from amount_updater.service.budget import request_marker, within
 from amount_updater.service.cart import REQUEST_KEY, CartView
 from amount_updater.service.change_log import log_change
 from amount_updater.service.changes import CartChange, check_shipping_has_items
-from amount_updater.service.checkout_sessions import Created, IssuedToken
 from amount_updater.service.intent_cart import (
     UPDATABLE_STATUSES,
     IntentCart,
     amount_details,
     cart_metadata,
 )
-from amount_updater.service.pricer import CartPricer
+from amount_updater.service.object_service import Created, IssuedToken, ObjectService
 from amount_updater.service.stripe_keys import derive_key
-from amount_updater.stripe_gateway import PaymentIntent, StripeGateway
+from amount_updater.stripe_gateway import PaymentIntent
 
 # A PaymentIntent does not expire, so its update tokens get a lifetime of their own, the same as
 # Stripe's default Checkout Session lifetime.
 TOKEN_LIFETIME_S = 24 * 3600
 
 
-class PaymentIntentService:
-    def __init__(
-        self,
-        gateway: StripeGateway,
-        pricer: CartPricer,
-        signer: TokenSigner,
-        locks: ObjectLocks,
-        *,
-        budget_s: float = 15.0,
-    ) -> None:
-        self._gateway = gateway
-        self._pricer = pricer
-        self._signer = signer
-        self._locks = locks
-        self._budget_s = budget_s
-
+class PaymentIntentService(ObjectService):
     async def create(
         self,
         currency: str,
