@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from redis.asyncio import Redis
 
 from amount_updater import __version__
-from amount_updater.api.problems import UnexpectedErrorMiddleware, install_problem_handlers
+from amount_updater.api.problems import install_problem_handlers
 from amount_updater.api.rate_limits import RateLimits
 from amount_updater.api.routes import ROUTERS
 from amount_updater.auth.api_keys import ApiKeys
@@ -37,10 +37,8 @@ from amount_updater.coordination.rate_limits import (
     RateLimiter,
     RedisRateCounter,
 )
-from amount_updater.http.body_limit import BodyLimitMiddleware
-from amount_updater.http.hardening import HardeningMiddleware
+from amount_updater.http.edge import EdgeMiddleware
 from amount_updater.http.idempotency import IdempotencyMiddleware
-from amount_updater.http.request_log import RequestLogMiddleware
 from amount_updater.logs import configure_logging
 from amount_updater.observability.metrics import Metrics
 from amount_updater.sandbox import SANDBOX_STRIPE_KEY, SANDBOX_STRIPE_PATH, mount_sandbox
@@ -193,7 +191,6 @@ def create_app(
         methods=["GET"],
         include_in_schema=False,
     )
-    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(
         IdempotencyMiddleware,
         exclude=("/v1/quotes", "/v1/webhooks/", "/_sandbox/"),
@@ -208,9 +205,7 @@ def create_app(
         )
     if sandbox:
         mount_sandbox(app, clock=clock)
-    app.add_middleware(HardeningMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestLogMiddleware, metrics=metrics)
+    app.add_middleware(EdgeMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     return app
 
 

@@ -11,7 +11,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from amount_updater.errors import ServiceError
 
@@ -101,38 +100,10 @@ async def _http_error(_: Request, exc: Exception) -> Response:
 async def _unexpected_error(_: Request, exc: Exception) -> Response:
     # The trace goes to the log only; the caller learns nothing about the internals.
     logger.exception("request.unhandled_error", exc_info=exc)
-    return _internal_error()
+    return internal_error()
 
 
-class UnexpectedErrorMiddleware:
-    """Turns an unexpected exception into the 500 problem inside the app's middleware stack,
-    so that the answer still gets its request id and security headers (Starlette's own
-    handler for `Exception` answers from outside every middleware)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception as exc:
-            if started:
-                raise
-            logger.exception("request.unhandled_error", exc_info=exc)
-            await _internal_error()(scope, receive, send)
-
-
-def _internal_error() -> Response:
+def internal_error() -> Response:
     return problem_response(
         500, "internal_error", "Internal error", "Something went wrong on our side."
     )

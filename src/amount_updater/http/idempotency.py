@@ -25,7 +25,7 @@ from amount_updater.errors import (
     RequestInProgress,
     ServiceError,
 )
-from amount_updater.http.request_log import ROUTE_TEMPLATE, route_template
+from amount_updater.http.edge import ROUTE_TEMPLATE, route_template
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HEADER = b"idempotency-key"
@@ -56,12 +56,12 @@ class IdempotencyMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        raw_key = headers.get(HEADER)
+        raw_key = next((value for name, value in scope["headers"] if name == HEADER), None)
         store: IdempotencyStore | None = scope.get("state", {}).get("idempotency")
         if raw_key is None or store is None:
             await self.app(scope, receive, send)
             return
+        headers = dict(scope["headers"])
         try:
             key = _valid_key(raw_key)
             body = await _read_body(receive)

@@ -12,6 +12,8 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._stripe_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         r = self.registry
         self.requests = Counter(
             "amount_updater_http_requests",
@@ -73,6 +75,32 @@ class Metrics:
             ["object"],
             registry=r,
         )
+
+    def observe_request(self, route: str, method: str, status: int, elapsed_s: float) -> None:
+        # The labelled children are looked up once per (route, method, status): on the hot path
+        # prometheus-client's labels() costs more than the increment itself.
+        key = (route, method, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(route, method, str(status)),
+                self.request_latency.labels(route, method),
+            )
+            self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed_s)
+
+    def observe_stripe_call(self, operation: str, outcome: str, elapsed_s: float) -> None:
+        key = (operation, outcome)
+        children = self._stripe_children.get(key)
+        if children is None:
+            children = (
+                self.stripe_calls.labels(operation, outcome),
+                self.stripe_latency.labels(operation),
+            )
+            self._stripe_children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed_s)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

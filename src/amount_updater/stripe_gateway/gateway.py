@@ -233,8 +233,7 @@ class StripeGateway:
     def _observe(
         self, operation: str, outcome: str, started: float, request_id: str | None
     ) -> None:
-        self._metrics.stripe_calls.labels(operation, outcome).inc()
-        self._metrics.stripe_latency.labels(operation).observe(time.perf_counter() - started)
+        self._metrics.observe_stripe_call(operation, outcome, time.perf_counter() - started)
         context.note_stripe_request(request_id)
 
     async def ping(self) -> str | None:
