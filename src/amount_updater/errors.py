@@ -147,32 +147,3 @@ class StripeUnavailable(ServiceError):
 
 class StripeTimeout(ServiceError):
     status, code, title = 504, "stripe_timeout", "Stripe did not answer in time"
-
-
-ALL_ERRORS: tuple[type[ServiceError], ...] = (
-    ServiceError,
-    InvalidSignature,
-    WebhooksNotConfigured,
-    Unauthenticated,
-    Forbidden,
-    NotFound,
-    NotUpdatable,
-    PayloadTooLarge,
-    InvalidRequest,
-    UnknownProduct,
-    UnknownShippingRate,
-    InvalidDiscountCode,
-    QuantityLimitExceeded,
-    CurrencyNotSupported,
-    TooManyLineItems,
-    AmountOutOfRange,
-    IdempotencyKeyReused,
-    RequestInProgress,
-    RateLimited,
-    ObjectBusy,
-    CoordinationUnavailable,
-    StripeRateLimited,
-    StripeError,
-    StripeUnavailable,
-    StripeTimeout,
-)
