@@ -41,6 +41,7 @@ from amount_updater.http.edge import EdgeMiddleware
 from amount_updater.http.idempotency import IdempotencyMiddleware
 from amount_updater.logs import configure_logging
 from amount_updater.observability.metrics import Metrics
+from amount_updater.runtime import tune_garbage_collector
 from amount_updater.sandbox import SANDBOX_STRIPE_KEY, SANDBOX_STRIPE_PATH, mount_sandbox
 from amount_updater.service.checkout_sessions import CheckoutSessionService
 from amount_updater.service.payment_intents import PaymentIntentService
@@ -232,4 +233,6 @@ def create_app_from_environment() -> FastAPI:
     process builds its app, and its logging, here."""
     settings = load_settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_garbage_collector()
+    return app

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
+from functools import cache
 
 import orjson
+
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def derive_key(scope: str, caller_key: str | None, *state: object) -> str:
@@ -16,14 +19,19 @@ def derive_key(scope: str, caller_key: str | None, *state: object) -> str:
     replays at Stripe instead of applying twice, while any other write gets a fresh key (Stripe
     refuses a key reused with other parameters).
     """
-    body = orjson.dumps([caller_key, [_plain(part) for part in state]], option=orjson.OPT_SORT_KEYS)
+    body = orjson.dumps([caller_key, state], default=_tagged, option=_OPTIONS)
     digest = hashlib.sha256(scope.encode() + b"|" + body).hexdigest()[:40]
     return f"au-{scope.split(':', 1)[0]}-{digest}"
 
 
-def _plain(value: object) -> object:
-    if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
+def _tagged(value: object) -> dict[str, object]:
+    # Dataclasses carry their type's name, so two kinds of line with the same fields differ.
     if is_dataclass(value) and not isinstance(value, type):
-        return {"type": type(value).__name__, **asdict(value)}
-    return value
+        kind = type(value)
+        return {"type": kind.__name__, **{name: getattr(value, name) for name in _names(kind)}}
+    raise TypeError(f"{type(value).__name__} cannot be part of an idempotency key")
+
+
+@cache
+def _names(kind: type) -> tuple[str, ...]:
+    return tuple(field.name for field in fields(kind))

@@ -7,27 +7,36 @@ so are empty lists and dicts; `""` is sent, which is how Stripe unsets a field.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+# Most keys and values need no escaping: a match skips `quote`, which dominated this function.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.~\[\]-]*").fullmatch
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
 
 def encode_form(params: Mapping[str, Any]) -> str:
+    pairs: list[tuple[str, str]] = []
+    _collect(params, "", pairs)
     return "&".join(
-        f"{quote(key, safe='[]')}={quote(value, safe='')}" for key, value in _pairs(params, "")
+        f"{key if _PLAIN_KEY(key) else quote(key, safe='[]')}="
+        f"{value if _PLAIN_VALUE(value) else quote(value, safe='')}"
+        for key, value in pairs
     )
 
 
-def _pairs(value: Any, prefix: str) -> Iterator[tuple[str, str]]:
+def _collect(value: Any, prefix: str, pairs: list[tuple[str, str]]) -> None:
     if isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _pairs(item, f"{prefix}[{key}]" if prefix else str(key))
+            _collect(item, f"{prefix}[{key}]" if prefix else str(key), pairs)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _pairs(item, f"{prefix}[{index}]")
+            _collect(item, f"{prefix}[{index}]", pairs)
     elif value is None:
         return
     elif isinstance(value, bool):
-        yield prefix, "true" if value else "false"
+        pairs.append((prefix, "true" if value else "false"))
     else:
-        yield prefix, str(value)
+        pairs.append((prefix, str(value)))
