@@ -34,7 +34,10 @@ class StripeWire:
         # Requests are built here and handed to `send`: merging the client's defaults into every
         # request (`client.request`) cost a tenth of the hot path's CPU.
         self._extensions = {"timeout": httpx.Timeout(timeout_s).as_dict()}
+        # Every header, Host included, is given whole: httpx then skips its own pass over the
+        # headers (a third of the cost of building a request).
         self._headers = [
+            (b"Host", self._base.netloc),
             (b"Authorization", f"Bearer {secret_key}".encode()),
             (b"Stripe-Version", API_VERSION.encode()),
             (b"User-Agent", USER_AGENT.encode()),
@@ -49,21 +52,21 @@ class StripeWire:
     ) -> tuple[dict[str, Any], str | None]:
         """The decoded JSON object and Stripe's request id; a stripe.StripeError otherwise."""
         headers = list(self._headers)
-        body = encode_form(params)
+        form = encode_form(params)
         query = None
         if method == "get":
-            content = None
-            query = body or None
+            query, body = form or None, b""
         else:
-            content = body.encode()
+            body = form.encode()
             headers.append((b"Content-Type", FORM))
+            headers.append((b"Content-Length", str(len(body)).encode()))
             if idempotency_key is not None:
                 headers.append((b"Idempotency-Key", idempotency_key.encode()))
         try:
             request = httpx.Request(
                 method.upper(),
                 api_url(self._base, path, query),
-                content=content,
+                stream=httpx.ByteStream(body),
                 headers=headers,
                 extensions=self._extensions,
             )
