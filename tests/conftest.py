@@ -48,8 +48,8 @@ def app(settings: Settings) -> FastAPI:
 @pytest.fixture
 def stripe_mock() -> Iterator[respx.MockRouter]:
     # Mocked at the httpx client, whatever transport sits under it (the service's own HTTP/1.1
-    # transport). That also catches the tests' own ASGI clients: a second router lets every host but
-    # Stripe's through.
+    # transport). That also catches the tests' own ASGI clients: a second router lets every host
+    # but Stripe's through.
     with (
         respx.mock(using="httpx", assert_all_called=False) as others,
         respx.mock(base_url=STRIPE, assert_all_called=False, using="httpx") as router,

@@ -47,6 +47,14 @@ def test_defaults_without_any_environment():
     assert settings.catalog_path is None
     assert settings.log_level == "INFO"
     assert settings.max_body_bytes == 64 * 1024
+    assert settings.max_active_requests == 256
+
+
+def test_max_active_requests_takes_zero_for_no_limit_and_refuses_a_negative(env):
+    env(MAX_ACTIVE_REQUESTS="0")
+    assert load_settings().max_active_requests == 0
+    env(MAX_ACTIVE_REQUESTS="-1")
+    assert "AMOUNT_UPDATER_MAX_ACTIVE_REQUESTS" in settings_error()
 
 
 def test_settings_are_read_from_prefixed_variables(env):

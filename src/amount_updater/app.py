@@ -37,6 +37,7 @@ from amount_updater.coordination.rate_limits import (
     RateLimiter,
     RedisRateCounter,
 )
+from amount_updater.http.admission import Admission
 from amount_updater.http.edge import EdgeMiddleware
 from amount_updater.http.idempotency import IdempotencyMiddleware
 from amount_updater.logs import configure_logging
@@ -206,7 +207,21 @@ def create_app(
         )
     if sandbox:
         mount_sandbox(app, clock=clock)
-    app.add_middleware(EdgeMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    admission = None
+    if settings.max_active_requests:
+        # A request that cannot start within a third of its budget is refused (503, Retry-After)
+        # rather than left to time out at the storefront.
+        admission = Admission(
+            settings.max_active_requests,
+            max_wait_s=settings.request_budget_s / 3,
+            on_wait=metrics.admission_waits.inc,
+        )
+    app.add_middleware(
+        EdgeMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        admission=admission,
+    )
     return app
 
 

@@ -22,6 +22,7 @@ _DESCRIPTIONS = {
     502: "stripe_error: Stripe refused the request",
     503: "stripe_unavailable: Stripe unreachable or busy; object_busy: too many queued changes; "
     "coordination_unavailable: Redis unreachable (nothing was changed); "
+    "overloaded: this instance has too many requests in progress (see Retry-After); "
     "webhooks_not_configured",
     504: "stripe_timeout: no answer within the request budget; retry with the same key",
 }

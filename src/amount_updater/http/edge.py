@@ -7,6 +7,8 @@ layers, measured with `make bench`). For each request it:
   not JSON (415; the sandbox's Stripe emulator speaks Stripe's form encoding and is exempt);
 - adds the security headers to every answer (a CSP everywhere but the interactive docs, whose
   page loads Swagger UI from a CDN);
+- admits requests that call Stripe through `Admission` (at most N at work, the rest queued in
+  arrival order; 503 `overloaded` after waiting a full request budget);
 - turns an unexpected exception into the 500 problem here, inside the stack, so that the answer
   still carries the request id and the headers (Starlette's own handler answers from outside
   every middleware);
@@ -25,6 +27,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from amount_updater.api.problems import internal_error, problem_response
+from amount_updater.http.admission import Admission, Overloaded
 from amount_updater.observability import context
 from amount_updater.observability.metrics import Metrics
 
@@ -43,6 +46,15 @@ _CSP = (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'
 _DOCS = ("/docs", "/redoc")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _FORM_PATHS = ("/_sandbox/stripe",)
+# The routes that call Stripe (their OpenAPI documents 503). Everything else (health, metrics,
+# catalog, quotes, docs, the sandbox's emulator, which the gateway itself calls) is never queued.
+ADMITTED_PATHS = (
+    "/v1/checkout-sessions",
+    "/v1/payment-intents",
+    "/v1/tokens",
+    "/v1/webhooks/",
+    "/update-custom-amount",
+)
 ROUTE_TEMPLATE = "amount_updater.route_template"  # set in the scope by who answers unrouted
 
 
@@ -54,10 +66,18 @@ class _TooLarge(HTTPException):
 
 
 class EdgeMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        admission: Admission | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.admission = admission
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,14 +115,20 @@ class EdgeMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        admitted = False
         try:
             refusal = self._refusal(scope, length, content_type, chunked)
+            if refusal is None and self.admission is not None and path.startswith(ADMITTED_PATHS):
+                await self.admission.enter()
+                admitted = True
             if refusal is not None:
                 await refusal(scope, receive, edge_send)
             elif length is None and not chunked:
                 await self.app(scope, receive, edge_send)
             else:
                 await self.app(scope, self._limited(receive), edge_send)
+        except Overloaded:
+            await _overloaded()(scope, receive, edge_send)
         except _TooLarge:
             if responded:
                 raise
@@ -113,6 +139,9 @@ class EdgeMiddleware:
             error_logger.exception("request.unhandled_error", exc_info=exc)
             await internal_error()(scope, receive, edge_send)
         finally:
+            if admitted:
+                assert self.admission is not None
+                self.admission.leave()
             self._record(scope, ctx, status, time.perf_counter() - started)
 
     def _refusal(
@@ -190,3 +219,13 @@ def _is_json(content_type: bytes | None) -> bool:
         return False
     media = content_type.split(b";")[0].strip().lower()
     return media == b"application/json" or media.endswith(b"+json")
+
+
+def _overloaded() -> Response:
+    return problem_response(
+        503,
+        "overloaded",
+        "Too many requests in progress",
+        "This instance is at its limit of requests in progress. Try again shortly.",
+        headers={"Retry-After": "1"},
+    )

@@ -52,6 +52,11 @@ class Metrics:
             "Changes that queued behind another change to the same object",
             registry=r,
         )
+        self.admission_waits = Counter(
+            "amount_updater_admission_waits",
+            "Requests that queued for a slot (AMOUNT_UPDATER_MAX_ACTIVE_REQUESTS were at work)",
+            registry=r,
+        )
         self.idempotent_replays = Counter(
             "amount_updater_idempotent_replays",
             "Requests answered from the Idempotency-Key store",

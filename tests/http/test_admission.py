@@ -1,0 +1,184 @@
+"""Admission: at most N requests that call Stripe at work at once; the rest queue in arrival
+order, and a request that cannot start in time is refused with 503 `overloaded`."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+import respx
+
+from amount_updater.config import Settings
+from amount_updater.http.admission import Admission, Overloaded
+from tests.api.test_checkout_sessions import SESSION_URL, SID, token_for
+from tests.support.stripe_objects import checkout_session, product_line
+
+CHANGE_URL = f"/v1/checkout-sessions/{SID}/items"
+BUDGET_S = 0.6  # the wait limit is a third of it
+
+
+class TestAdmission:
+    @pytest.mark.asyncio
+    async def test_a_free_slot_is_taken_without_waiting(self):
+        waits: list[None] = []
+        admission = Admission(2, max_wait_s=1, on_wait=lambda: waits.append(None))
+        await admission.enter()
+        await admission.enter()
+        assert waits == []
+
+    @pytest.mark.asyncio
+    async def test_queued_requests_enter_in_arrival_order(self):
+        waits: list[None] = []
+        admission = Admission(1, max_wait_s=5, on_wait=lambda: waits.append(None))
+        await admission.enter()
+        entered: list[int] = []
+
+        async def request(number: int) -> None:
+            await admission.enter()
+            entered.append(number)
+            await asyncio.sleep(0)
+            admission.leave()
+
+        queued = [asyncio.create_task(request(n)) for n in range(5)]
+        await asyncio.sleep(0.01)
+        assert entered == []
+        admission.leave()
+        await asyncio.gather(*queued)
+        assert entered == [0, 1, 2, 3, 4]
+        assert len(waits) == 5
+
+    @pytest.mark.asyncio
+    async def test_no_slot_within_the_wait_limit_is_overloaded_and_takes_no_slot(self):
+        admission = Admission(1, max_wait_s=0.05, on_wait=lambda: None)
+        await admission.enter()
+        with pytest.raises(Overloaded):
+            await admission.enter()
+        admission.leave()
+        await asyncio.wait_for(admission.enter(), 0.1)  # the refused request left nothing held
+
+    def test_a_limit_below_one_is_refused(self):
+        with pytest.raises(ValueError, match="at least 1"):
+            Admission(0, max_wait_s=1, on_wait=lambda: None)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"max_active_requests": 1, "request_budget_s": BUDGET_S})
+
+
+@pytest.fixture
+def held_stripe(
+    stripe_mock: respx.MockRouter,
+) -> tuple[asyncio.Event, asyncio.Event, list[httpx.Request]]:
+    """Stripe's GET answers only once `release` is set; `reached` tells that a request got there,
+    and the list holds every GET that did (respx counts a call only once it is answered)."""
+    reached, release = asyncio.Event(), asyncio.Event()
+    reads: list[httpx.Request] = []
+    session = checkout_session(line_items=[product_line("tshirt", "T-shirt", 2500, 1, id="li_1")])
+
+    async def held(request: httpx.Request) -> httpx.Response:
+        reads.append(request)
+        reached.set()
+        await release.wait()
+        return httpx.Response(200, json=session)
+
+    stripe_mock.get(SESSION_URL).mock(side_effect=held)
+    stripe_mock.post(SESSION_URL).respond(200, json={**session, "line_items": None})
+    return reached, release, reads
+
+
+class TestThroughTheApp:
+    @pytest.mark.asyncio
+    async def test_a_request_that_cannot_start_in_time_is_503_overloaded_and_reaches_no_stripe(
+        self, client: httpx.AsyncClient, held_stripe
+    ):
+        reached, release, reads = held_stripe
+        first = asyncio.create_task(
+            client.post(CHANGE_URL, json={"product_id": "mug"}, headers=token_for())
+        )
+        await asyncio.wait_for(reached.wait(), 2)
+
+        second = await client.post(CHANGE_URL, json={"product_id": "mug"}, headers=token_for())
+
+        assert second.status_code == 503, second.text
+        assert second.headers["content-type"] == "application/problem+json"
+        assert second.headers["retry-after"] == "1"
+        assert second.headers["x-request-id"]
+        assert second.json()["code"] == "overloaded"
+        assert len(reads) == 1  # only the first request reached Stripe
+        release.set()
+        assert (await first).status_code == 200
+        metrics = await client.get("/metrics")
+        assert "amount_updater_admission_waits_total 1.0" in metrics.text
+
+    @pytest.mark.asyncio
+    async def test_a_queued_request_runs_when_the_slot_frees(
+        self, client: httpx.AsyncClient, held_stripe
+    ):
+        reached, release, reads = held_stripe
+        first = asyncio.create_task(
+            client.post(CHANGE_URL, json={"product_id": "mug"}, headers=token_for())
+        )
+        await asyncio.wait_for(reached.wait(), 2)
+        second = asyncio.create_task(
+            client.post(CHANGE_URL, json={"product_id": "mug"}, headers=token_for())
+        )
+        await asyncio.sleep(0.05)
+        assert len(reads) == 1  # the second is queued, not at work
+        release.set()
+        assert (await first).status_code == 200
+        assert (await second).status_code == 200
+        assert len(reads) == 2
+
+    @pytest.mark.asyncio
+    async def test_routes_that_do_not_call_stripe_are_never_queued(
+        self, client: httpx.AsyncClient, held_stripe
+    ):
+        reached, release, _ = held_stripe
+        first = asyncio.create_task(
+            client.post(CHANGE_URL, json={"product_id": "mug"}, headers=token_for())
+        )
+        await asyncio.wait_for(reached.wait(), 2)
+        for path in ("/healthz", "/v1/catalog", "/metrics"):
+            response = await asyncio.wait_for(client.get(path), BUDGET_S / 6)
+            assert response.status_code == 200, path
+        quote = await client.post(
+            "/v1/quotes", json={"currency": "usd", "items": [{"product_id": "mug"}]}
+        )
+        assert quote.status_code == 200, quote.text
+        release.set()
+        assert (await first).status_code == 200
+
+
+class TestUnlimited:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.model_copy(update={"max_active_requests": 0})
+
+    @pytest.mark.asyncio
+    async def test_with_no_limit_concurrent_requests_all_reach_stripe(
+        self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter
+    ):
+        in_stripe, release = [], asyncio.Event()
+        session = checkout_session(line_items=[product_line("tshirt", "T-shirt", 2500, 1)])
+
+        async def held(request: httpx.Request) -> httpx.Response:
+            in_stripe.append(request.url.path)
+            await release.wait()
+            return httpx.Response(200, json=session)
+
+        ids = [f"cs_test_u{n}" for n in range(3)]
+        for sid in ids:
+            stripe_mock.get(f"/v1/checkout/sessions/{sid}").mock(side_effect=held)
+        reads = [
+            asyncio.create_task(client.get(f"/v1/checkout-sessions/{sid}", headers=token_for(sid)))
+            for sid in ids
+        ]
+        for _ in range(100):
+            if len(in_stripe) == 3:
+                break
+            await asyncio.sleep(0.01)
+        assert len(in_stripe) == 3
+        release.set()
+        await asyncio.gather(*reads)
