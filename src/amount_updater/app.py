@@ -7,7 +7,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from redis.asyncio import Redis
 
 from amount_updater import __version__
+from amount_updater.api.deps import document_credentials
 from amount_updater.api.problems import install_problem_handlers
 from amount_updater.api.rate_limits import RateLimits
 from amount_updater.api.routes import ROUTERS
@@ -184,6 +185,16 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = app.openapi_schema
+        if schema is None:
+            schema = generate_openapi()  # which FastAPI keeps in app.openapi_schema
+            document_credentials(schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend it
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

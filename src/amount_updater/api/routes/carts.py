@@ -10,7 +10,7 @@ from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from amount_updater.api.deps import ApiKeyDep, AuthenticatorDep, BearerDep, IdempotencyKeyDep
+from amount_updater.api.deps import TOKEN_OR_API_KEY, CredentialsDep, IdempotencyKeyDep
 from amount_updater.api.rate_limits import limit_changes
 from amount_updater.api.responses import CHANGE, READ, problems
 from amount_updater.api.schemas import (
@@ -76,13 +76,10 @@ def add_cart_routes(
     async def target(
         request: Request,
         object_id: Annotated[str, Path(alias=id_name, pattern=id_pattern)],
-        authenticator: AuthenticatorDep,
-        bearer: BearerDep,
-        api_key: ApiKeyDep,
+        credentials: CredentialsDep,
         idempotency_key: IdempotencyKeyDep = None,
     ) -> CartTarget:
-        credentials = bearer.credentials if bearer else None
-        caller = authenticator.object_caller(object_id, credentials, api_key)
+        caller = credentials.object_caller(object_id)
         context.note_caller(object_id, f"{caller.kind}:{caller.id}")
         if request.method != "GET":
             await limit_changes(request, object_id)
@@ -90,7 +87,12 @@ def add_cart_routes(
 
     item = f"/{{{id_name}}}/items/{{product_id}}"
 
-    @router.get(f"/{{{id_name}}}", summary=f"The {noun}'s cart", responses=problems(*READ))
+    @router.get(
+        f"/{{{id_name}}}",
+        summary=f"The {noun}'s cart",
+        responses=problems(*READ),
+        openapi_extra=TOKEN_OR_API_KEY,
+    )
     async def get_cart(to: Annotated[CartTarget, Depends(target)]) -> Cart:
         return await to.read()
 
@@ -98,6 +100,7 @@ def add_cart_routes(
         f"/{{{id_name}}}/cart",
         summary="Replace the whole managed cart (items, shipping, discount)",
         responses=problems(*CHANGE),
+        openapi_extra=TOKEN_OR_API_KEY,
     )
     async def replace_cart(body: CartReplace, to: Annotated[CartTarget, Depends(target)]) -> Cart:
         change = ReplaceCart(tuple(body.item_pairs()), body.shipping_rate_id, body.discount_code)
@@ -107,44 +110,65 @@ def add_cart_routes(
         f"/{{{id_name}}}/items",
         summary="Add a product, or increase its quantity",
         responses=problems(*CHANGE),
+        openapi_extra=TOKEN_OR_API_KEY,
     )
     async def add_item(body: ItemAdd, to: Annotated[CartTarget, Depends(target)]) -> Cart:
         return await to.apply(AddItem(body.product_id, body.quantity))
 
     @router.patch(
-        item, summary="Set a product's quantity (0 removes it)", responses=problems(*CHANGE)
+        item,
+        summary="Set a product's quantity (0 removes it)",
+        responses=problems(*CHANGE),
+        openapi_extra=TOKEN_OR_API_KEY,
     )
     async def set_quantity(
         product_id: ProductId, body: QuantitySet, to: Annotated[CartTarget, Depends(target)]
     ) -> Cart:
         return await to.apply(SetQuantity(product_id, body.quantity))
 
-    @router.delete(item, summary="Remove a product", responses=problems(*CHANGE))
+    @router.delete(
+        item,
+        summary="Remove a product",
+        responses=problems(*CHANGE),
+        openapi_extra=TOKEN_OR_API_KEY,
+    )
     async def remove_item(
         product_id: ProductId, to: Annotated[CartTarget, Depends(target)]
     ) -> Cart:
         return await to.apply(SetQuantity(product_id, 0))
 
     @router.put(
-        f"/{{{id_name}}}/shipping", summary="Choose a shipping rate", responses=problems(*CHANGE)
+        f"/{{{id_name}}}/shipping",
+        summary="Choose a shipping rate",
+        responses=problems(*CHANGE),
+        openapi_extra=TOKEN_OR_API_KEY,
     )
     async def set_shipping(body: ShippingSet, to: Annotated[CartTarget, Depends(target)]) -> Cart:
         return await to.apply(SetShipping(body.shipping_rate_id))
 
     @router.delete(
-        f"/{{{id_name}}}/shipping", summary="Remove the shipping rate", responses=problems(*CHANGE)
+        f"/{{{id_name}}}/shipping",
+        summary="Remove the shipping rate",
+        responses=problems(*CHANGE),
+        openapi_extra=TOKEN_OR_API_KEY,
     )
     async def clear_shipping(to: Annotated[CartTarget, Depends(target)]) -> Cart:
         return await to.apply(SetShipping(None))
 
     @router.put(
-        f"/{{{id_name}}}/discount", summary="Apply a discount code", responses=problems(*CHANGE)
+        f"/{{{id_name}}}/discount",
+        summary="Apply a discount code",
+        responses=problems(*CHANGE),
+        openapi_extra=TOKEN_OR_API_KEY,
     )
     async def set_discount(body: DiscountSet, to: Annotated[CartTarget, Depends(target)]) -> Cart:
         return await to.apply(SetDiscount(body.code))
 
     @router.delete(
-        f"/{{{id_name}}}/discount", summary="Remove the discount code", responses=problems(*CHANGE)
+        f"/{{{id_name}}}/discount",
+        summary="Remove the discount code",
+        responses=problems(*CHANGE),
+        openapi_extra=TOKEN_OR_API_KEY,
     )
     async def clear_discount(to: Annotated[CartTarget, Depends(target)]) -> Cart:
         return await to.apply(SetDiscount(None))

@@ -4,12 +4,10 @@ the product and keeps the rest of the cart, for callers holding a token or an AP
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.security import HTTPAuthorizationCredentials
 
 from amount_updater.api.deps import (
-    ApiKeyDep,
-    AuthenticatorDep,
-    BearerDep,
+    TOKEN_OR_API_KEY,
+    CredentialsDep,
     IdempotencyKeyDep,
     SessionServiceDep,
 )
@@ -22,26 +20,21 @@ from amount_updater.service.changes import AddItem
 router = APIRouter(tags=["compatibility"])
 
 
-def _credentials(bearer: HTTPAuthorizationCredentials | None) -> str | None:
-    return bearer.credentials if bearer else None
-
-
 @router.post(
     "/update-custom-amount",
     summary="Reference-endpoint contract: add one unit of a product, keep the cart",
     responses=problems(*CHANGE),
+    openapi_extra=TOKEN_OR_API_KEY,
 )
 async def update_custom_amount(
     request: Request,
     body: LegacyAmountUpdate,
-    authenticator: AuthenticatorDep,
-    bearer: BearerDep,
-    api_key: ApiKeyDep,
+    credentials: CredentialsDep,
     sessions: SessionServiceDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> LegacyAmountUpdated:
     # The session id is in the body here, not the path, so authorization happens inline.
-    caller = authenticator.object_caller(body.checkout_session_id, _credentials(bearer), api_key)
+    caller = credentials.object_caller(body.checkout_session_id)
     context.note_caller(body.checkout_session_id, f"{caller.kind}:{caller.id}")
     await limit_changes(request, body.checkout_session_id)
     view = await sessions.change(
