@@ -6,7 +6,7 @@ stripe-node, from ../shared/bench/express-seed when that folder exists), the Pyt
 one table per scenario, every figure also as a ratio to the reference. See benchmarks/README.md.
 
     .venv/bin/python benchmarks/run.py [--duration 15] [--warmup 3] [--scenario all]
-        [--only reference,baseline,service,service2] [--sessions 2000] [--markdown PATH]
+        [--only reference,baseline,floor,service,service2] [--sessions 2000] [--markdown PATH]
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from harness.servers import (
     SERVER_KEYS,
     ServerSpec,
     baseline_spec,
+    floor_spec,
     mint_tokens,
     prepare_reference,
     reference_spec,
@@ -196,6 +197,8 @@ def select_servers(
             notes += [note] if note else []
         elif key == "baseline":
             servers.append(baseline_spec())
+        elif key == "floor":
+            servers.append(floor_spec())
         else:
             servers.append(service_spec(token_secret, 2 if key == "service2" else 1))
     return servers, notes

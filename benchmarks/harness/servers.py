@@ -19,7 +19,7 @@ REFERENCE_SOURCE = REPO_DIR.parent / "shared" / "bench" / "express-seed"
 STRIPE_KEY = "sk_test_bench"
 TOKEN_EXPIRES_AT = 4102444800  # 2100-01-01, like the stand-in's sessions
 NPM_TIMEOUT_S = 600
-SERVER_KEYS = ("reference", "baseline", "service", "service2")
+SERVER_KEYS = ("reference", "baseline", "floor", "service", "service2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +87,13 @@ def _reference_launch(app: Path, node: str, port: int, upstream_port: int) -> La
     return Launch([node, str(app / "server.js")], env)
 
 
-def _baseline_launch(port: int, upstream_port: int) -> Launch:
-    command = [
+def _uvicorn_app(factory: str, port: int) -> list[str]:
+    """uvicorn serving `factory` from benchmarks/, one worker, as the service runs."""
+    return [
         sys.executable,
         "-m",
         "uvicorn",
-        "baseline_app:create_app",
+        factory,
         "--factory",
         "--app-dir",
         str(BENCH_DIR),
@@ -110,12 +111,24 @@ def _baseline_launch(port: int, upstream_port: int) -> Launch:
         "--log-level",
         "warning",
     ]
+
+
+def _baseline_launch(port: int, upstream_port: int) -> Launch:
     env = {
         **_base_env(),
         "BASELINE_STRIPE_API_BASE": f"http://127.0.0.1:{upstream_port}",
         "BASELINE_STRIPE_SECRET_KEY": STRIPE_KEY,
     }
-    return Launch(command, env)
+    return Launch(_uvicorn_app("baseline_app:create_app", port), env)
+
+
+def _floor_launch(port: int, upstream_port: int) -> Launch:
+    env = {
+        **_base_env(),
+        "FLOOR_STRIPE_API_BASE": f"http://127.0.0.1:{upstream_port}",
+        "FLOOR_STRIPE_SECRET_KEY": STRIPE_KEY,
+    }
+    return Launch(_uvicorn_app("floor_app:create_app", port), env)
 
 
 def _service_launch(token_secret: str, workers: int, port: int, upstream_port: int) -> Launch:
@@ -157,6 +170,16 @@ def baseline_spec() -> ServerSpec:
         1,
         False,
         _baseline_launch,
+    )
+
+
+def floor_spec() -> ServerSpec:
+    return ServerSpec(
+        "floor",
+        "floor: FastAPI + httpx over the service's transport, GET + POST only, 1 worker",
+        1,
+        False,
+        _floor_launch,
     )
 
 
