@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
 from amount_updater.stripe_gateway.transport import stripe_http_client
-from amount_updater.stripe_gateway.wire import FORM, api_url
+from amount_updater.stripe_gateway.wire import API_VERSION, FORM, USER_AGENT, api_url
 
 EXPAND = "expand%5B0%5D=line_items"
 
@@ -45,11 +45,15 @@ def create_app() -> FastAPI:
             b"Authorization",
             f"Bearer {os.environ.get('FLOOR_STRIPE_SECRET_KEY', 'sk_test')}".encode(),
         ),
+        (b"Stripe-Version", API_VERSION.encode()),
+        (b"User-Agent", USER_AGENT.encode()),
     ]
+    # The same per-call timeout as the service's default.
+    extensions = {"timeout": httpx.Timeout(8.0).as_dict()}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.http = stripe_http_client(10.0)
+        app.state.http = stripe_http_client(8.0)
         yield
         await app.state.http.aclose()
 
@@ -66,6 +70,7 @@ def create_app() -> FastAPI:
             api_url(base, path, query),
             headers=headers + extra,
             stream=httpx.ByteStream(form),
+            extensions=extensions,
         )
         response = await http.send(request)
         answer: dict[str, object] = orjson.loads(response.content)

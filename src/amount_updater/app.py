@@ -38,7 +38,7 @@ from amount_updater.coordination.rate_limits import (
     RateLimiter,
     RedisRateCounter,
 )
-from amount_updater.http.admission import Admission
+from amount_updater.http.admission import Admission, queue_wait_s
 from amount_updater.http.edge import EdgeMiddleware
 from amount_updater.http.idempotency import IdempotencyMiddleware
 from amount_updater.logs import configure_logging
@@ -220,11 +220,9 @@ def create_app(
         mount_sandbox(app, clock=clock)
     admission = None
     if settings.max_active_requests:
-        # A request that cannot start within a third of its budget is refused (503, Retry-After)
-        # rather than left to time out at the storefront.
         admission = Admission(
             settings.max_active_requests,
-            max_wait_s=settings.request_budget_s / 3,
+            max_wait_s=queue_wait_s(settings.request_budget_s),
             on_wait=metrics.admission_waits.inc,
         )
     app.add_middleware(

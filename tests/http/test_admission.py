@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from amount_updater.config import Settings
-from amount_updater.http.admission import Admission, Overloaded
+from amount_updater.http.admission import Admission, Overloaded, queue_wait_s
 from tests.api.test_checkout_sessions import SESSION_URL, SID, token_for
 from tests.support.stripe_objects import checkout_session, product_line
 
@@ -62,6 +62,11 @@ class TestAdmission:
             Admission(0, max_wait_s=1, on_wait=lambda: None)
 
 
+@pytest.mark.parametrize(("budget_s", "wait_s"), [(15, 4), (9, 3), (0.6, 0.2), (19, 0.1)])
+def test_the_queue_wait_and_the_budget_stay_within_what_stripe_js_waits(budget_s, wait_s):
+    assert queue_wait_s(budget_s) == pytest.approx(wait_s)
+
+
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"max_active_requests": 1, "request_budget_s": BUDGET_S})
@@ -111,6 +116,7 @@ class TestThroughTheApp:
         assert (await first).status_code == 200
         metrics = await client.get("/metrics")
         assert "amount_updater_admission_waits_total 1.0" in metrics.text
+        assert "amount_updater_overloaded_total 1.0" in metrics.text
 
     @pytest.mark.asyncio
     async def test_a_queued_request_runs_when_the_slot_frees(
@@ -182,3 +188,53 @@ class TestUnlimited:
         assert len(in_stripe) == 3
         release.set()
         await asyncio.gather(*reads)
+
+
+class TestSlowBodies:
+    """A request takes a slot only once its whole body has arrived."""
+
+    @staticmethod
+    def scope() -> dict[str, object]:
+        return {
+            "type": "http",
+            "method": "POST",
+            "path": CHANGE_URL,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"2")],
+        }
+
+    @pytest.mark.asyncio
+    async def test_a_client_still_sending_its_body_holds_no_slot(self):
+        from amount_updater.http.edge import EdgeMiddleware
+        from amount_updater.observability.metrics import Metrics
+
+        seen: list[bytes] = []
+
+        async def app(scope, receive, send) -> None:
+            message = await receive()
+            seen.append(message["body"])
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"{}"})
+
+        admission = Admission(1, max_wait_s=0.2, on_wait=lambda: None)
+        edge = EdgeMiddleware(app, metrics=Metrics(), max_body_bytes=1024, admission=admission)
+        never = asyncio.Event()
+
+        async def trickling() -> dict[str, object]:
+            await never.wait()
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def whole() -> dict[str, object]:
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        statuses: list[int] = []
+
+        async def send(message) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        slow = asyncio.create_task(edge(self.scope(), trickling, send))
+        await asyncio.sleep(0.01)
+        await asyncio.wait_for(edge(self.scope(), whole, send), 1)
+        assert statuses == [200]
+        assert seen == [b"{}"]  # the app read the body the edge had buffered
+        slow.cancel()

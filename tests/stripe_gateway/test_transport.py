@@ -233,6 +233,66 @@ async def test_post_sends_content_length_and_body_and_reads_the_answer(
 
 
 @bounded
+async def test_a_streamed_body_goes_out_whole_with_its_length_not_chunked(
+    server: ScriptedServer, client: httpx.AsyncClient
+) -> None:
+    async def parts() -> AsyncIterator[bytes]:
+        yield b"a=1"
+        yield b"&b=2"
+
+    response = await client.post(server.url + "/v1/x", content=parts())
+
+    [received] = server.requests
+    assert received.header(b"transfer-encoding") == []
+    assert received.header(b"content-length") == [b"7"]
+    assert received.body == b"a=1&b=2"
+    assert response.status_code == 200
+
+
+@bounded
+async def test_a_request_built_without_host_or_length_gets_both(server: ScriptedServer) -> None:
+    transport = HTTP11Transport()
+    try:
+        request = httpx.Request("POST", server.url + "/v1/x", stream=httpx.ByteStream(b"a=1"))
+        assert "host" not in request.headers
+        response = await transport.handle_async_request(request)
+    finally:
+        await transport.aclose()
+
+    [received] = server.requests
+    assert received.header(b"host") == [f"127.0.0.1:{server.port}".encode()]
+    assert received.header(b"content-length") == [b"3"]
+    assert response.status_code == 200
+
+
+@bounded
+@pytest.mark.parametrize("value", ["v\r\nX-Injected: 1", "v\nX-Injected: 1", "v\x00"])
+async def test_a_header_that_would_split_the_request_is_refused_unsent(
+    server: ScriptedServer, client: httpx.AsyncClient, value: str
+) -> None:
+    request = httpx.Request("GET", server.url + "/v1/x", headers=[(b"X-Note", value.encode())])
+
+    with pytest.raises(httpx.LocalProtocolError):
+        await client.send(request)
+    assert server.requests == []
+
+
+@bounded
+async def test_idle_connections_left_behind_by_a_burst_close_once_expired(
+    server: ScriptedServer,
+) -> None:
+    # Steady traffic reuses the newest connection: the older ones must not linger past expiry.
+    transport = HTTP11Transport(keepalive_s=0.1)
+    async with httpx.AsyncClient(transport=transport, timeout=TIMEOUT) as http:
+        await asyncio.gather(*(http.get(server.url + f"/{n}") for n in range(3)))
+        for _ in range(8):
+            await http.get(server.url + "/steady")
+            await asyncio.sleep(0.03)
+        await eventually(lambda: sum(c.closed_by_client for c in server.connections) == 2)
+        assert len(server.connections) == 3  # the steady one was never replaced
+
+
+@bounded
 async def test_large_bodies_cross_whole_both_ways(
     server: ScriptedServer, client: httpx.AsyncClient
 ) -> None:

@@ -15,6 +15,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+STOREFRONT_WAIT_S = 19.0  # Stripe.js's runServerUpdate gives the server 20 s
+
+
+def queue_wait_s(budget_s: float) -> float:
+    """How long a request may queue before 503: a third of its budget, and never so long that
+    the wait and the budget together pass what the storefront waits for an answer."""
+    return max(0.1, min(budget_s / 3, STOREFRONT_WAIT_S - budget_s))
+
 
 class Overloaded(Exception):
     """No slot became free within the wait limit."""

@@ -7,8 +7,8 @@ layers, measured with `make bench`). For each request it:
   not JSON (415; the sandbox's Stripe emulator speaks Stripe's form encoding and is exempt);
 - adds the security headers to every answer (a CSP everywhere but the interactive docs, whose
   page loads Swagger UI from a CDN);
-- admits requests that call Stripe through `Admission` (at most N at work, the rest queued in
-  arrival order; 503 `overloaded` after waiting a full request budget);
+- admits requests that call Stripe through `Admission` once their body has arrived (at most N
+  at work, the rest queued in arrival order; 503 `overloaded` when none frees in time);
 - turns an unexpected exception into the 500 problem here, inside the stack, so that the answer
   still carries the request id and the headers (Starlette's own handler answers from outside
   every middleware);
@@ -118,16 +118,21 @@ class EdgeMiddleware:
         admitted = False
         try:
             refusal = self._refusal(scope, length, content_type, chunked)
-            if refusal is None and self.admission is not None and path.startswith(ADMITTED_PATHS):
-                await self.admission.enter()
-                admitted = True
             if refusal is not None:
                 await refusal(scope, receive, edge_send)
-            elif length is None and not chunked:
-                await self.app(scope, receive, edge_send)
-            else:
-                await self.app(scope, self._limited(receive), edge_send)
+                return
+            has_body = length is not None or chunked
+            if has_body:
+                receive = self._limited(receive)
+            if self.admission is not None and path.startswith(ADMITTED_PATHS):
+                if has_body:
+                    # The whole body first: a client that sends it slowly holds no slot.
+                    receive = await _buffered(receive)
+                await self.admission.enter()
+                admitted = True
+            await self.app(scope, receive, edge_send)
         except Overloaded:
+            self.metrics.overloaded.inc()
             await _overloaded()(scope, receive, edge_send)
         except _TooLarge:
             if responded:
@@ -229,3 +234,19 @@ def _overloaded() -> Response:
         "This instance is at its limit of requests in progress. Try again shortly.",
         headers={"Retry-After": "1"},
     )
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """Read the request's body now; hand it to the app as it came, then the live channel."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+    replay = iter(messages)
+
+    async def buffered_receive() -> Message:
+        return next(replay, None) or await receive()
+
+    return buffered_receive

@@ -57,6 +57,11 @@ class Metrics:
             "Requests that queued for a slot (AMOUNT_UPDATER_MAX_ACTIVE_REQUESTS were at work)",
             registry=r,
         )
+        self.overloaded = Counter(
+            "amount_updater_overloaded",
+            "Requests refused with 503 overloaded: no slot freed in time",
+            registry=r,
+        )
         self.idempotent_replays = Counter(
             "amount_updater_idempotent_replays",
             "Requests answered from the Idempotency-Key store",

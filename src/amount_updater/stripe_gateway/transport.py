@@ -12,6 +12,7 @@ idle connections wait in a pool per origin until they expire or the server close
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
 from collections import deque
@@ -22,6 +23,9 @@ import httptools
 import httpx
 
 Origin = tuple[bytes, bytes, int]
+_FRAMING = frozenset({b"content-length", b"transfer-encoding"})
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_UNSAFE = re.compile(rb"[\r\n\0]").search  # would split a header line: refused, not sent
 
 
 class _Connection(asyncio.Protocol):
@@ -191,8 +195,10 @@ class HTTP11Transport(httpx.AsyncBaseTransport):
         finally:
             self._busy.discard(connection)
             if connection.reusable:
-                connection.idle_since = time.monotonic()
+                connection.idle_since = now = time.monotonic()
                 idle = self._idle.setdefault(origin, deque())
+                while idle and (idle[0].closed or idle[0].idle_since < now - self._keepalive_s):
+                    idle.popleft().close()  # the oldest first: expired, or closed by the server
                 if len(idle) < self._max_idle:
                     idle.append(connection)
                 else:
@@ -249,10 +255,23 @@ def _default_port(scheme: bytes) -> int:
 
 
 def _serialize(request: httpx.Request, body: bytes) -> bytes:
-    # httpx has already added Host and Content-Length to the request's headers.
-    lines = [request.method.encode("ascii"), b" ", request.url.raw_path, b" HTTP/1.1\r\n"]
+    url = request.url
+    lines = [request.method.encode("ascii"), b" ", url.raw_path, b" HTTP/1.1\r\n"]
+    has_host = False
     for name, value in request.headers.raw:
+        lowered = name.lower()
+        if lowered in _FRAMING:
+            continue  # the body goes out whole, with its own length
+        if _UNSAFE(name) or _UNSAFE(value):
+            raise httpx.LocalProtocolError(
+                f"Invalid character in header {name!r}.", request=request
+            )
+        has_host = has_host or lowered == b"host"
         lines += (name, b": ", value, b"\r\n")
+    if not has_host:
+        lines[4:4] = (b"Host: ", url.netloc, b"\r\n")
+    if body or request.method in _BODY_METHODS:
+        lines += (b"Content-Length: ", str(len(body)).encode("ascii"), b"\r\n")
     lines.append(b"\r\n")
     lines.append(body)
     return b"".join(lines)

@@ -1,0 +1,66 @@
+"""Stripe idempotency keys for the service's writes: a retry of one write gets the same key,
+any other write another one, and the derivation is pinned (a key that changed between two
+releases would let a retry across a deploy write again)."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import pytest
+
+from amount_updater.service.stripe_keys import derive_key
+from amount_updater.stripe_gateway.models import KeepLine, NewLine
+
+METADATA = {"amount_updater_rev": "3", "amount_updater_discount": ""}
+LINES = (
+    KeepLine("li_1"),
+    KeepLine("li_2", 2),
+    NewLine("Gift Wrap", 500, 1, {"product_id": "gift_wrap"}),
+)
+# What the previous release derived for these (its encoder, `dataclasses.asdict`, differed).
+PINNED = "au-cs-update-f875d52c3bf2363fbe38d90f08e5da71e55e3d24"
+
+
+def test_the_derivation_is_pinned():
+    key = derive_key("cs-update:cs_test_1:2", "caller-key", METADATA, LINES)
+    assert key == PINNED
+
+
+def test_a_retry_of_the_same_write_gets_the_same_key():
+    first = derive_key("cs-update:cs_test_1:2", "k", dict(METADATA), LINES)
+    again = derive_key("cs-update:cs_test_1:2", "k", dict(reversed(METADATA.items())), LINES)
+    assert first == again  # metadata key order does not matter
+    assert first.startswith("au-cs-update-")
+
+
+@pytest.mark.parametrize(
+    ("scope", "caller_key", "lines"),
+    [
+        ("cs-update:cs_test_1:3", "k", LINES),  # another revision
+        ("cs-update:cs_test_2:2", "k", LINES),  # another session
+        ("cs-update:cs_test_1:2", "other", LINES),  # another caller key
+        ("cs-update:cs_test_1:2", None, LINES),  # no caller key
+        ("cs-update:cs_test_1:2", "k", LINES[:2]),  # another state
+        ("cs-update:cs_test_1:2", "k", (KeepLine("li_1", 1), *LINES[1:])),
+    ],
+)
+def test_any_other_write_gets_another_key(scope, caller_key, lines):
+    assert derive_key(scope, caller_key, METADATA, lines) != derive_key(
+        "cs-update:cs_test_1:2", "k", METADATA, LINES
+    )
+
+
+def test_two_kinds_of_line_with_the_same_fields_differ():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Other:
+        id: str
+        quantity: int | None = None
+
+    assert derive_key("s", None, (KeepLine("li_1"),)) != derive_key("s", None, (Other("li_1"),))
+
+
+def test_a_value_that_cannot_be_part_of_a_key_is_refused():
+    with pytest.raises(TypeError):
+        derive_key("s", None, MappingProxyType({"a": "b"}))
