@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from amount_updater.api.problems import internal_error, problem_response
 from amount_updater.http.admission import Admission, Overloaded
+from amount_updater.http.bodies import read_body, replay_body
 from amount_updater.observability import context
 from amount_updater.observability.metrics import Metrics
 
@@ -127,7 +128,7 @@ class EdgeMiddleware:
             if self.admission is not None and path.startswith(ADMITTED_PATHS):
                 if has_body:
                     # The whole body first: a client that sends it slowly holds no slot.
-                    receive = await _buffered(receive)
+                    receive = replay_body(await read_body(receive))
                 await self.admission.enter()
                 admitted = True
             await self.app(scope, receive, edge_send)
@@ -234,19 +235,3 @@ def _overloaded() -> Response:
         "This instance is at its limit of requests in progress. Try again shortly.",
         headers={"Retry-After": "1"},
     )
-
-
-async def _buffered(receive: Receive) -> Receive:
-    """Read the request's body now; hand it to the app as it came, then the live channel."""
-    messages: list[Message] = []
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            break
-    replay = iter(messages)
-
-    async def buffered_receive() -> Message:
-        return next(replay, None) or await receive()
-
-    return buffered_receive

@@ -25,6 +25,7 @@ from amount_updater.errors import (
     RequestInProgress,
     ServiceError,
 )
+from amount_updater.http.bodies import read_body, replay_body
 from amount_updater.http.edge import ROUTE_TEMPLATE, route_template
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -64,7 +65,7 @@ class IdempotencyMiddleware:
         headers = dict(scope["headers"])
         try:
             key = _valid_key(raw_key)
-            body = await _read_body(receive)
+            body = await read_body(receive)
             fingerprint = _fingerprint(scope, body)
             record_key = _record_key(headers, key)
             begun = await store.begin(record_key, fingerprint)
@@ -90,7 +91,7 @@ class IdempotencyMiddleware:
 
         captured = _Capture(send)
         try:
-            await self.app(scope, _replay_body(body), captured.send)
+            await self.app(scope, replay_body(body), captured.send)
         except BaseException:
             await store.abandon(record_key)
             raise
@@ -122,31 +123,6 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
 def _record_key(headers: dict[bytes, bytes], key: str) -> str:
     credentials = headers.get(b"authorization", b"") + b"\0" + headers.get(b"x-api-key", b"")
     return hashlib.sha256(credentials + b"\0" + key.encode()).hexdigest()
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay_body(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
 
 
 async def _send_stored(response: StoredResponse, send: Send) -> None:
