@@ -74,3 +74,12 @@ def test_every_route_taking_credentials_documents_a_token_or_an_api_key(app: Fas
         "description": "Update token for one object",
     }
     assert schemes["APIKeyHeader"]["name"] == "X-API-Key"
+
+
+@pytest.mark.asyncio
+async def test_the_credentials_never_show_in_their_repr():
+    credentials = await _credentials(
+        request_with((b"authorization", b"Bearer tok_secret"), (b"x-api-key", b"key_secret"))
+    )
+    assert "tok_secret" not in repr(credentials)
+    assert "key_secret" not in repr(credentials)

@@ -10,7 +10,7 @@ as those classes would have.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Security
@@ -87,8 +87,9 @@ class Credentials:
     judges it."""
 
     authenticator: Authenticator
-    bearer: str | None
-    api_key: str | None
+    # Kept out of repr(): a Credentials printed in a log or a traceback shows no secret.
+    bearer: str | None = field(repr=False)
+    api_key: str | None = field(repr=False)
 
     def object_caller(self, object_id: str) -> Caller:
         """The caller allowed to read or change `object_id`, else 401 or 403."""
