@@ -834,3 +834,54 @@ async def test_respx_still_mocks_the_stripe_http_client(monkeypatch: pytest.Monk
     assert posted.json() == sent.json() == {"id": "pi_1"}
     assert [call.request.content for call in route.calls] == [b"amount=1", b"amount=2"]
     assert connections == []
+
+
+@bounded
+async def test_stripe_http_client_errors_carry_the_request_and_the_client_timeout(
+    server: ScriptedServer,
+) -> None:
+    server.handler = silent_on_the_first_connection
+    async with stripe_http_client(0.2) as client:
+        request = httpx.Request("GET", server.url + "/slow")  # no timeout of its own
+        with pytest.raises(httpx.ReadTimeout) as raised:
+            async with asyncio.timeout(1.0):  # the client's 0.2 s must fire first
+                await client.send(request)
+        assert raised.value.request is request
+        assert request.extensions["timeout"] == httpx.Timeout(0.2).as_dict()
+
+
+@bounded
+async def test_stripe_http_client_reads_the_answer_and_links_it_to_its_request(
+    server: ScriptedServer,
+) -> None:
+    server.handler = lambda request, writer: _write(writer, answer(b'{"id": "cs_1"}'))
+    async with stripe_http_client(TIMEOUT) as client:
+        request = client.build_request("GET", server.url + "/v1/checkout/sessions/cs_1")
+        response = await client.send(request)
+
+    assert response.request is request
+    assert response.is_closed
+    assert response.json() == {"id": "cs_1"}
+
+
+@bounded
+async def test_stripe_http_client_streams_through_httpxs_own_path(
+    server: ScriptedServer,
+) -> None:
+    server.handler = lambda request, writer: _write(writer, answer(b"streamed"))
+    async with stripe_http_client(TIMEOUT) as client:
+        async with client.stream("GET", server.url + "/a") as response:
+            assert await response.aread() == b"streamed"
+
+
+@bounded
+async def test_a_closed_stripe_http_client_refuses_to_send(server: ScriptedServer) -> None:
+    client = stripe_http_client(TIMEOUT)
+    await client.aclose()
+    with pytest.raises(RuntimeError):
+        await client.get(server.url + "/a")
+    assert server.requests == []
+
+
+async def _write(writer: asyncio.StreamWriter, data: bytes) -> None:
+    writer.write(data)

@@ -16,7 +16,7 @@ import re
 import ssl
 import time
 from collections import deque
-from typing import cast
+from typing import Any, cast
 
 import certifi
 import httptools
@@ -282,9 +282,18 @@ class _IgnoredCookies(httpx.Cookies):
         return None
 
 
-class _CookielessClient(httpx.AsyncClient):
-    """Stripe's API sets no cookie the service needs, and httpx reads every answer's cookies
-    through urllib's compatibility objects: 8% of the hot path's CPU, for nothing."""
+class _StripeClient(httpx.AsyncClient):
+    """httpx's client with the one sending path the gateway uses.
+
+    `AsyncClient.send` runs an auth flow, a redirect loop, event hooks and cookie extraction
+    for every request, as coroutines and generators: about 20 us of CPU per call (measured:
+    43 us per call through `send`, 21 through the transport alone), and this client is built
+    with no auth, no redirects and no hooks. Cookies are ignored outright: Stripe's API sets
+    none the service needs, and httpx reads every answer's through urllib's compatibility
+    objects (8% of the hot path's CPU). A call that asks for anything else (streaming, auth,
+    redirects) takes httpx's own path. The transport still comes from `_transport_for_url`,
+    the hook respx mocks, so tests see every request as before.
+    """
 
     _ignored = _IgnoredCookies()
 
@@ -296,11 +305,44 @@ class _CookielessClient(httpx.AsyncClient):
     def cookies(self, cookies: object) -> None:
         return None
 
+    async def send(
+        self,
+        request: httpx.Request,
+        *,
+        stream: bool = False,
+        auth: Any = httpx.USE_CLIENT_DEFAULT,
+        follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        if (
+            stream
+            or auth is not httpx.USE_CLIENT_DEFAULT
+            or follow_redirects is not httpx.USE_CLIENT_DEFAULT
+            or self.is_closed
+        ):
+            return await super().send(
+                request, stream=stream, auth=auth, follow_redirects=follow_redirects
+            )
+        if "timeout" not in request.extensions:
+            request.extensions = {**request.extensions, "timeout": self.timeout.as_dict()}
+        transport = self._transport_for_url(request.url)
+        try:
+            response = await transport.handle_async_request(request)
+        except httpx.RequestError as exc:
+            exc.request = request  # as httpx's own path attaches it
+            raise
+        response.request = request
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+        return response
+
 
 def stripe_http_client(timeout_s: float) -> httpx.AsyncClient:
     """The httpx client the gateway sends through: this transport, no cookies, no redirects, and
     no proxy settings from the environment."""
-    return _CookielessClient(
+    return _StripeClient(
         transport=HTTP11Transport(),
         timeout=httpx.Timeout(timeout_s),
         follow_redirects=False,

@@ -5,13 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, status
 
 from amount_updater.api.deps import IdempotencyKeyDep, SessionServiceDep
+from amount_updater.api.planned_route import PlannedRoute
 from amount_updater.api.rate_limits import limit_creation
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.routes.carts import add_cart_routes
 from amount_updater.api.schemas import SESSION_ID_PATTERN, CheckoutSessionCreate, Created
 from amount_updater.service.checkout_sessions import CheckoutSessionService
 
-router = APIRouter(prefix="/v1/checkout-sessions", tags=["checkout sessions"])
+router = APIRouter(
+    prefix="/v1/checkout-sessions", tags=["checkout sessions"], route_class=PlannedRoute
+)
 
 
 @router.post(

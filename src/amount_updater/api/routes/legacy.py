@@ -11,13 +11,14 @@ from amount_updater.api.deps import (
     IdempotencyKeyDep,
     SessionServiceDep,
 )
+from amount_updater.api.planned_route import PlannedRoute
 from amount_updater.api.rate_limits import limit_changes
 from amount_updater.api.responses import CHANGE, problems
 from amount_updater.api.schemas import LegacyAmountUpdate, LegacyAmountUpdated
 from amount_updater.observability import context
 from amount_updater.service.changes import AddItem
 
-router = APIRouter(tags=["compatibility"])
+router = APIRouter(tags=["compatibility"], route_class=PlannedRoute)
 
 
 @router.post(

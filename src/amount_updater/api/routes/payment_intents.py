@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, status
 
 from amount_updater.api.deps import IdempotencyKeyDep, IntentServiceDep
+from amount_updater.api.planned_route import PlannedRoute
 from amount_updater.api.rate_limits import limit_creation
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.routes.carts import add_cart_routes
 from amount_updater.api.schemas import INTENT_ID_PATTERN, CartIn, Created
 from amount_updater.service.payment_intents import PaymentIntentService
 
-router = APIRouter(prefix="/v1/payment-intents", tags=["payment intents"])
+router = APIRouter(prefix="/v1/payment-intents", tags=["payment intents"], route_class=PlannedRoute)
 
 
 @router.post(

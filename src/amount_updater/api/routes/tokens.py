@@ -8,10 +8,11 @@ from amount_updater.api.deps import (
     SessionServiceDep,
     idempotency_header,
 )
+from amount_updater.api.planned_route import PlannedRoute
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.schemas import TokenCreate, TokenIssued
 
-router = APIRouter(tags=["tokens"])
+router = APIRouter(tags=["tokens"], route_class=PlannedRoute)
 
 
 @router.post(

@@ -1,0 +1,287 @@
+"""PlannedRoute answers exactly as FastAPI's own handler does, and defers to it when it must.
+
+The differential test sends the same requests (valid ones, and every kind of invalid one the
+API can meet: bad JSON, missing and mistyped fields, bad path and query parameters, wrong media
+type, no body, no credentials) to the app as it is served and to the same app with FastAPI's
+handler on every route, and compares status, media type and body.
+
+(No `from __future__ import annotations` here: FastAPI reads the small app's closures'
+annotations.)
+"""
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import httpx
+import pytest
+import respx
+from asgi_lifespan import LifespanManager
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+from amount_updater.api.planned_route import PlannedRoute, _plan
+from amount_updater.api.routes import (
+    catalog,
+    checkout_sessions,
+    health,
+    legacy,
+    payment_intents,
+    quotes,
+    tokens,
+    webhooks,
+)
+from amount_updater.app import create_app
+from amount_updater.config import Settings
+from tests.api.test_checkout_sessions import SID, token_for
+from tests.conftest import API_KEY
+from tests.support.stripe_objects import NOW, checkout_session, payment_intent, product_line
+
+PID = "pi_test_a1"
+JSON = {"Content-Type": "application/json"}
+SESSION = {**JSON, **token_for()}
+INTENT = {**JSON, **token_for(PID)}
+ADMIN = {**JSON, "X-API-Key": API_KEY}
+
+# (method, path, headers, body): the body is sent as given when bytes, else as JSON.
+Case = tuple[str, str, dict[str, str], Any]
+CASES: list[Case] = [
+    ("GET", "/healthz", {}, None),
+    ("POST", "/update-custom-amount", SESSION, {"checkout_session_id": SID, "product_id": "gift_wrap"}),
+    ("POST", "/update-custom-amount", SESSION, {"checkout_session_id": SID}),
+    ("POST", "/update-custom-amount", SESSION, {"checkout_session_id": SID, "product_id": 7}),
+    ("POST", "/update-custom-amount", SESSION, {"checkout_session_id": "nope", "product_id": "x"}),
+    ("POST", "/update-custom-amount", SESSION, [1, 2]),
+    ("POST", "/update-custom-amount", SESSION, b'{"checkout_session_id": '),
+    ("POST", "/update-custom-amount", SESSION, b"\xff\xfe"),
+    ("POST", "/update-custom-amount", SESSION, b""),
+    ("POST", "/update-custom-amount", {**SESSION, "Content-Type": "text/plain"}, b"{}"),
+    ("POST", "/update-custom-amount", {**SESSION, "Content-Type": "application/json; charset=utf-8"}, {"checkout_session_id": SID, "product_id": "gift_wrap"}),
+    ("POST", "/update-custom-amount", JSON, {"checkout_session_id": SID, "product_id": "gift_wrap"}),
+    ("POST", "/update-custom-amount", {**SESSION, "Idempotency-Key": "k" * 300}, {"checkout_session_id": SID, "product_id": "gift_wrap"}),
+    ("GET", f"/v1/checkout-sessions/{SID}", SESSION, None),
+    ("GET", "/v1/checkout-sessions/not-a-session", SESSION, None),
+    ("GET", f"/v1/checkout-sessions/{SID}", {}, None),
+    ("POST", f"/v1/checkout-sessions/{SID}/items", SESSION, {"product_id": "gift_wrap", "quantity": 2}),
+    ("POST", f"/v1/checkout-sessions/{SID}/items", SESSION, {"product_id": "gift_wrap", "quantity": 0}),
+    ("POST", f"/v1/checkout-sessions/{SID}/items", SESSION, {"product_id": "gift_wrap", "quantity": "many"}),
+    ("POST", f"/v1/checkout-sessions/{SID}/items", SESSION, {"product_id": "no_such_thing"}),
+    ("PATCH", f"/v1/checkout-sessions/{SID}/items/tshirt", SESSION, {"quantity": 3}),
+    ("PATCH", f"/v1/checkout-sessions/{SID}/items/tshirt", SESSION, {"quantity": -1}),
+    ("DELETE", f"/v1/checkout-sessions/{SID}/items/tshirt", SESSION, None),
+    ("PUT", f"/v1/checkout-sessions/{SID}/discount", SESSION, {"code": "NOPE"}),
+    ("PUT", f"/v1/checkout-sessions/{SID}/discount", SESSION, {}),
+    ("DELETE", f"/v1/checkout-sessions/{SID}/discount", SESSION, None),
+    ("PUT", f"/v1/checkout-sessions/{SID}/shipping", SESSION, {"shipping_rate_id": 5}),
+    ("PUT", f"/v1/checkout-sessions/{SID}/cart", SESSION, {"items": [{"product_id": "gift_wrap", "quantity": 1}]}),
+    ("PUT", f"/v1/checkout-sessions/{SID}/cart", SESSION, {"items": "all"}),
+    ("POST", "/v1/checkout-sessions", ADMIN, {"currency": "usd", "items": []}),
+    ("POST", "/v1/checkout-sessions", ADMIN, {"currency": 5}),
+    ("GET", f"/v1/payment-intents/{PID}", INTENT, None),
+    ("GET", "/v1/payment-intents/pi_", INTENT, None),
+    ("POST", f"/v1/payment-intents/{PID}/items", INTENT, {"product_id": "gift_wrap"}),
+    ("POST", f"/v1/payment-intents/{PID}/items", INTENT, {"product_id": ["gift_wrap"]}),
+    ("POST", "/v1/quotes", JSON, {"currency": "usd", "items": [{"product_id": "gift_wrap", "quantity": 2}]}),
+    ("POST", "/v1/quotes", JSON, {"currency": "usd", "items": [{"quantity": 2}]}),
+    ("POST", "/v1/quotes", JSON, {"currency": "usd", "items": [{"product_id": "gift_wrap"}], "extra": True}),
+    ("GET", "/v1/catalog", {}, None),
+    ("GET", "/v1/catalog?currency=usd", {}, None),
+    ("GET", "/v1/catalog?currency=zz", {}, None),
+    ("GET", "/v1/catalog?currency=", {}, None),
+    ("POST", "/v1/tokens", ADMIN, {"object_id": SID}),
+    ("POST", "/v1/tokens", ADMIN, {"object_id": 12}),
+    ("POST", "/v1/tokens", JSON, {"object_id": SID}),
+    ("POST", "/v1/webhooks/stripe", JSON, {"type": "checkout.session.completed"}),
+]  # fmt: skip
+
+
+def _stripe(router: respx.MockRouter) -> None:
+    session = checkout_session(
+        line_items=[product_line("tshirt", "T-shirt", 2500, 2, id="li_shirt")],
+        metadata={"amount_updater_rev": "3"},
+    )
+    router.get(f"/v1/checkout/sessions/{SID}").respond(200, json=session)
+    router.post(f"/v1/checkout/sessions/{SID}").respond(
+        200, json={**session, "line_items": None, "amount_total": 5600}
+    )
+    router.get(f"/v1/payment_intents/{PID}").respond(200, json=payment_intent(id=PID))
+    router.post(f"/v1/payment_intents/{PID}").respond(200, json=payment_intent(id=PID))
+
+
+def _request(client: httpx.AsyncClient, case: Case) -> Any:
+    method, path, headers, body = case
+    content = body if isinstance(body, bytes) else None if body is None else json.dumps(body)
+    return client.request(method, path, headers=headers, content=content)
+
+
+async def _answers(app: FastAPI) -> list[tuple[int, str | None, Any]]:
+    answers = []
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            for case in CASES:
+                response = await _request(client, case)
+                media = response.headers.get("content-type")
+                body = response.json() if media and "json" in media else response.text
+                answers.append((response.status_code, media, body))
+    return answers
+
+
+@pytest.mark.asyncio
+async def test_every_route_answers_as_fastapis_own_handler(
+    settings: Settings, stripe_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+):
+    _stripe(stripe_mock)
+    planned = await _answers(create_app(settings, clock=lambda: float(NOW)))
+    with monkeypatch.context() as patch:
+        patch.setattr(PlannedRoute, "get_route_handler", APIRoute.get_route_handler)
+        fastapis = await _answers(create_app(settings, clock=lambda: float(NOW)))
+
+    for case, ours, theirs in zip(CASES, planned, fastapis, strict=True):
+        assert ours == theirs, f"{case[0]} {case[1]} {case[3]!r}"
+    statuses = {status for status, _, _ in planned}
+    assert {200, 201, 401, 415, 422}.issubset(statuses)  # the battery reaches every branch
+
+
+def test_the_routes_that_carry_traffic_are_planned():
+    # /readyz sets its status through a `Response` parameter, which plans leave to FastAPI.
+    unplanned = [
+        f"{sorted(route.methods)} {route.path}"
+        for module in (catalog, checkout_sessions, health, legacy, payment_intents, quotes, tokens)
+        for route in module.router.routes
+        if isinstance(route, APIRoute) and _plan(route) is None
+    ]
+    assert unplanned == ["['GET'] /readyz"]
+    for route in webhooks.router.routes:
+        assert isinstance(route, PlannedRoute)
+
+
+# A small app of its own, to watch what runs.
+
+
+class Item(BaseModel):
+    name: str
+    quantity: int = 1
+
+
+class Echo(BaseModel):
+    name: str
+    quantity: int
+    seen: list[str]
+    header: str | None
+
+
+def _counting_app() -> tuple[FastAPI, list[str]]:
+    calls: list[str] = []
+
+    async def outer(request: Request) -> str:
+        calls.append("outer")
+        return "outer"
+
+    async def inner(request: Request, outer_value: Annotated[str, Depends(outer)]) -> str:
+        calls.append("inner")
+        return f"inner({outer_value})"
+
+    async def generator() -> AsyncIterator[str]:
+        calls.append("generator")
+        yield "generator"
+
+    router = APIRouter(route_class=PlannedRoute)
+
+    @router.post("/echo")
+    async def echo(
+        item: Item,
+        a: Annotated[str, Depends(inner)],
+        b: Annotated[str, Depends(outer)],
+        header: Annotated[str | None, Header(alias="X-Note", max_length=5)] = None,
+    ) -> Echo:
+        return Echo(name=item.name, quantity=item.quantity, seen=[a, b], header=header)
+
+    @router.post("/generator")
+    async def with_generator(item: Item, g: Annotated[str, Depends(generator)]) -> Echo:
+        return Echo(name=item.name, quantity=item.quantity, seen=[g], header=None)
+
+    app = FastAPI()
+    app.include_router(router)
+    return app, calls
+
+
+async def _post(app: FastAPI, path: str, **kwargs: Any) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        return await client.post(path, **kwargs)
+
+
+@pytest.mark.asyncio
+async def test_dependencies_run_once_each_in_fastapis_order_with_the_per_request_cache():
+    app, calls = _counting_app()
+    response = await _post(app, "/echo", json={"name": "wrap"}, headers={"X-Note": "hi"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "name": "wrap",
+        "quantity": 1,
+        "seen": ["inner(outer)", "outer"],
+        "header": "hi",
+    }
+    assert calls == ["outer", "inner"]  # `outer` is cached for `b`
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("kwargs", "expected_calls"),
+    [
+        ({"json": {"name": 5}}, ["outer", "inner"]),
+        ({"json": {"name": "wrap"}, "headers": {"X-Note": "too long"}}, ["outer", "inner"]),
+        # FastAPI refuses a body it cannot decode before it solves any dependency.
+        ({"content": b"{", "headers": {"Content-Type": "application/json"}}, []),
+    ],
+)
+async def test_an_invalid_request_runs_no_dependency_twice(
+    kwargs: dict[str, Any], expected_calls: list[str]
+):
+    app, calls = _counting_app()
+    response = await _post(app, "/echo", **kwargs)
+    assert response.status_code == 422
+    assert calls == expected_calls  # as FastAPI's handler runs them, once
+
+
+@pytest.mark.asyncio
+async def test_overrides_and_unplanned_routes_get_fastapis_handler():
+    app, calls = _counting_app()
+
+    async def fake_outer() -> str:
+        return "fake"
+
+    app.dependency_overrides[_dependency(app, "/echo", "b")] = fake_outer
+    response = await _post(app, "/echo", json={"name": "wrap"})
+    assert response.json()["seen"] == ["inner(fake)", "fake"]
+
+    app.dependency_overrides.clear()
+    response = await _post(app, "/generator", json={"name": "wrap"})
+    assert response.json()["seen"] == ["generator"]
+
+
+def _dependency(app: FastAPI, path: str, name: str) -> Any:
+    for route in _routes(app):
+        if route.path == path:
+            for sub in route.dependant.dependencies:
+                if sub.name == name:
+                    return sub.call
+    raise LookupError(name)
+
+
+def _routes(app: FastAPI) -> list[APIRoute]:
+    found: list[APIRoute] = []
+    for route in app.router.routes:
+        original = getattr(route, "original_router", None)
+        routes = original.routes if original is not None else [route]
+        found += [r for r in routes if isinstance(r, APIRoute)]
+    return found
+
+
+def test_routes_outside_the_plan_are_recognised():
+    app, _ = _counting_app()
+    by_path = {route.path: route for route in _routes(app)}
+    assert _plan(by_path["/echo"]) is not None
+    assert _plan(by_path["/generator"]) is None
