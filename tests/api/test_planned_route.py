@@ -43,48 +43,53 @@ JSON = {"Content-Type": "application/json"}
 SESSION = {**JSON, **token_for()}
 INTENT = {**JSON, **token_for(PID)}
 ADMIN = {**JSON, "X-API-Key": API_KEY}
+LEGACY = "/update-custom-amount"
+GIFT = {"checkout_session_id": SID, "product_id": "gift_wrap"}
+CS = f"/v1/checkout-sessions/{SID}"
+PI = f"/v1/payment-intents/{PID}"
+TWO_GIFTS = [{"product_id": "gift_wrap", "quantity": 2}]
 
 # (method, path, headers, body): the body is sent as given when bytes, else as JSON.
 Case = tuple[str, str, dict[str, str], Any]
 CASES: list[Case] = [
     ("GET", "/healthz", {}, None),
-    ("POST", "/update-custom-amount", SESSION, {"checkout_session_id": SID, "product_id": "gift_wrap"}),
-    ("POST", "/update-custom-amount", SESSION, {"checkout_session_id": SID}),
-    ("POST", "/update-custom-amount", SESSION, {"checkout_session_id": SID, "product_id": 7}),
-    ("POST", "/update-custom-amount", SESSION, {"checkout_session_id": "nope", "product_id": "x"}),
-    ("POST", "/update-custom-amount", SESSION, [1, 2]),
-    ("POST", "/update-custom-amount", SESSION, b'{"checkout_session_id": '),
-    ("POST", "/update-custom-amount", SESSION, b"\xff\xfe"),
-    ("POST", "/update-custom-amount", SESSION, b""),
-    ("POST", "/update-custom-amount", {**SESSION, "Content-Type": "text/plain"}, b"{}"),
-    ("POST", "/update-custom-amount", {**SESSION, "Content-Type": "application/json; charset=utf-8"}, {"checkout_session_id": SID, "product_id": "gift_wrap"}),
-    ("POST", "/update-custom-amount", JSON, {"checkout_session_id": SID, "product_id": "gift_wrap"}),
-    ("POST", "/update-custom-amount", {**SESSION, "Idempotency-Key": "k" * 300}, {"checkout_session_id": SID, "product_id": "gift_wrap"}),
-    ("GET", f"/v1/checkout-sessions/{SID}", SESSION, None),
+    ("POST", LEGACY, SESSION, GIFT),
+    ("POST", LEGACY, SESSION, {"checkout_session_id": SID}),
+    ("POST", LEGACY, SESSION, {"checkout_session_id": SID, "product_id": 7}),
+    ("POST", LEGACY, SESSION, {"checkout_session_id": "nope", "product_id": "x"}),
+    ("POST", LEGACY, SESSION, [1, 2]),
+    ("POST", LEGACY, SESSION, b'{"checkout_session_id": '),
+    ("POST", LEGACY, SESSION, b"\xff\xfe"),
+    ("POST", LEGACY, SESSION, b""),
+    ("POST", LEGACY, {**SESSION, "Content-Type": "text/plain"}, b"{}"),
+    ("POST", LEGACY, {**SESSION, "Content-Type": "application/json; charset=utf-8"}, GIFT),
+    ("POST", LEGACY, JSON, GIFT),
+    ("POST", LEGACY, {**SESSION, "Idempotency-Key": "k" * 300}, GIFT),
+    ("GET", CS, SESSION, None),
     ("GET", "/v1/checkout-sessions/not-a-session", SESSION, None),
-    ("GET", f"/v1/checkout-sessions/{SID}", {}, None),
-    ("POST", f"/v1/checkout-sessions/{SID}/items", SESSION, {"product_id": "gift_wrap", "quantity": 2}),
-    ("POST", f"/v1/checkout-sessions/{SID}/items", SESSION, {"product_id": "gift_wrap", "quantity": 0}),
-    ("POST", f"/v1/checkout-sessions/{SID}/items", SESSION, {"product_id": "gift_wrap", "quantity": "many"}),
-    ("POST", f"/v1/checkout-sessions/{SID}/items", SESSION, {"product_id": "no_such_thing"}),
-    ("PATCH", f"/v1/checkout-sessions/{SID}/items/tshirt", SESSION, {"quantity": 3}),
-    ("PATCH", f"/v1/checkout-sessions/{SID}/items/tshirt", SESSION, {"quantity": -1}),
-    ("DELETE", f"/v1/checkout-sessions/{SID}/items/tshirt", SESSION, None),
-    ("PUT", f"/v1/checkout-sessions/{SID}/discount", SESSION, {"code": "NOPE"}),
-    ("PUT", f"/v1/checkout-sessions/{SID}/discount", SESSION, {}),
-    ("DELETE", f"/v1/checkout-sessions/{SID}/discount", SESSION, None),
-    ("PUT", f"/v1/checkout-sessions/{SID}/shipping", SESSION, {"shipping_rate_id": 5}),
-    ("PUT", f"/v1/checkout-sessions/{SID}/cart", SESSION, {"items": [{"product_id": "gift_wrap", "quantity": 1}]}),
-    ("PUT", f"/v1/checkout-sessions/{SID}/cart", SESSION, {"items": "all"}),
+    ("GET", CS, {}, None),
+    ("POST", f"{CS}/items", SESSION, {"product_id": "gift_wrap", "quantity": 2}),
+    ("POST", f"{CS}/items", SESSION, {"product_id": "gift_wrap", "quantity": 0}),
+    ("POST", f"{CS}/items", SESSION, {"product_id": "gift_wrap", "quantity": "many"}),
+    ("POST", f"{CS}/items", SESSION, {"product_id": "no_such_thing"}),
+    ("PATCH", f"{CS}/items/tshirt", SESSION, {"quantity": 3}),
+    ("PATCH", f"{CS}/items/tshirt", SESSION, {"quantity": -1}),
+    ("DELETE", f"{CS}/items/tshirt", SESSION, None),
+    ("PUT", f"{CS}/discount", SESSION, {"code": "NOPE"}),
+    ("PUT", f"{CS}/discount", SESSION, {}),
+    ("DELETE", f"{CS}/discount", SESSION, None),
+    ("PUT", f"{CS}/shipping", SESSION, {"shipping_rate_id": 5}),
+    ("PUT", f"{CS}/cart", SESSION, {"items": [{"product_id": "gift_wrap", "quantity": 1}]}),
+    ("PUT", f"{CS}/cart", SESSION, {"items": "all"}),
     ("POST", "/v1/checkout-sessions", ADMIN, {"currency": "usd", "items": []}),
     ("POST", "/v1/checkout-sessions", ADMIN, {"currency": 5}),
-    ("GET", f"/v1/payment-intents/{PID}", INTENT, None),
+    ("GET", PI, INTENT, None),
     ("GET", "/v1/payment-intents/pi_", INTENT, None),
-    ("POST", f"/v1/payment-intents/{PID}/items", INTENT, {"product_id": "gift_wrap"}),
-    ("POST", f"/v1/payment-intents/{PID}/items", INTENT, {"product_id": ["gift_wrap"]}),
-    ("POST", "/v1/quotes", JSON, {"currency": "usd", "items": [{"product_id": "gift_wrap", "quantity": 2}]}),
+    ("POST", f"{PI}/items", INTENT, {"product_id": "gift_wrap"}),
+    ("POST", f"{PI}/items", INTENT, {"product_id": ["gift_wrap"]}),
+    ("POST", "/v1/quotes", JSON, {"currency": "usd", "items": TWO_GIFTS}),
     ("POST", "/v1/quotes", JSON, {"currency": "usd", "items": [{"quantity": 2}]}),
-    ("POST", "/v1/quotes", JSON, {"currency": "usd", "items": [{"product_id": "gift_wrap"}], "extra": True}),
+    ("POST", "/v1/quotes", JSON, {"currency": "usd", "items": TWO_GIFTS, "extra": True}),
     ("GET", "/v1/catalog", {}, None),
     ("GET", "/v1/catalog?currency=usd", {}, None),
     ("GET", "/v1/catalog?currency=zz", {}, None),
@@ -248,7 +253,7 @@ async def test_an_invalid_request_runs_no_dependency_twice(
 
 @pytest.mark.asyncio
 async def test_overrides_and_unplanned_routes_get_fastapis_handler():
-    app, calls = _counting_app()
+    app, _ = _counting_app()
 
     async def fake_outer() -> str:
         return "fake"

@@ -869,9 +869,11 @@ async def test_stripe_http_client_streams_through_httpxs_own_path(
     server: ScriptedServer,
 ) -> None:
     server.handler = lambda request, writer: _write(writer, answer(b"streamed"))
-    async with stripe_http_client(TIMEOUT) as client:
-        async with client.stream("GET", server.url + "/a") as response:
-            assert await response.aread() == b"streamed"
+    async with (
+        stripe_http_client(TIMEOUT) as client,
+        client.stream("GET", server.url + "/a") as response,
+    ):
+        assert await response.aread() == b"streamed"
 
 
 @bounded
