@@ -39,6 +39,7 @@ from harness.runs import (
     Sessions,
     UpstreamLatency,
     measure,
+    median_run,
     session_ids,
     upstream_latency,
     upstream_wrk,
@@ -98,6 +99,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=SERVER_KEYS,
         help="servers to measure, comma-separated: " + ",".join(SERVER_KEYS),
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="throughput scenarios: measure every server this many times, the servers taking "
+        "turns, and report each one's median run (L is measured once)",
+    )
     parser.add_argument("--sessions", type=int, default=2000, help="session ids, round robin")
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     parser.add_argument(
@@ -120,8 +128,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the reference endpoint's folder (skipped with a note when missing)",
     )
     args = parser.parse_args(argv)
-    if args.duration < 1 or args.warmup < 0 or args.sessions < 1 or args.retries < 0:
-        parser.error("--duration >= 1, --warmup >= 0, --sessions >= 1, --retries >= 0")
+    if (
+        args.duration < 1
+        or args.warmup < 0
+        or args.sessions < 1
+        or args.retries < 0
+        or args.rounds < 1
+    ):
+        parser.error(
+            "--duration >= 1, --warmup >= 0, --sessions >= 1, --retries >= 0, --rounds >= 1"
+        )
     return args
 
 
@@ -240,13 +256,26 @@ def measure_best(bench: Bench, spec: ServerSpec, scenario: Scenario, retries: in
 
 
 def run_scenario(
-    bench: Bench, scenario: Scenario, servers: Sequence[ServerSpec], retries: int
+    bench: Bench, scenario: Scenario, servers: Sequence[ServerSpec], retries: int, rounds: int
 ) -> list[RunResult]:
-    return [measure_best(bench, spec, scenario, retries) for spec in servers]
+    """Each server's median run over `rounds`. The servers take turns (round 1: every server,
+    then round 2...), so that a slow spell of this shared machine falls on all of them rather
+    than on one."""
+    runs: dict[str, list[RunResult]] = {spec.key: [] for spec in servers}
+    for number in range(rounds):
+        if rounds > 1:
+            say(f"[{scenario.key}] round {number + 1} of {rounds}")
+        for spec in servers:
+            runs[spec.key].append(measure_best(bench, spec, scenario, retries))
+    return [median_run(runs[spec.key]) for spec in servers]
 
 
 def tables(
-    bench: Bench, scenarios: Sequence[Scenario], servers: Sequence[ServerSpec], retries: int
+    bench: Bench,
+    scenarios: Sequence[Scenario],
+    servers: Sequence[ServerSpec],
+    retries: int,
+    rounds: int,
 ) -> list[str]:
     lines: list[str] = []
     for scenario in scenarios:
@@ -254,7 +283,7 @@ def tables(
         if scenario.latency:
             say(f"[{scenario.key}] upstream alone: GET and POST at {scenario.connections} conns")
             latency = upstream_latency(bench, scenario.connections)
-        results = run_scenario(bench, scenario, servers, retries)
+        results = run_scenario(bench, scenario, servers, retries, 1 if scenario.latency else rounds)
         if latency is not None:
             lines += latency_table(scenario, results, latency)
         else:
@@ -272,6 +301,8 @@ def header(args: argparse.Namespace, machine: str, speed: str, notes: Sequence[s
         f"- each run: a fresh server process, one checked request, {args.warmup:g} s warm-up "
         f"(discarded), {args.duration:g} s measured; wrk -t{THREADS} --timeout 10s, closed loop, "
         f"{args.sessions:,} sessions round robin; one update = 1 GET + 1 POST to the stand-in",
+        f"- throughput scenarios: {args.rounds} round(s), the servers taking turns; each row is "
+        "that server's median run, its errors are every round's; L: one run each",
         f"- {speed}",
         "- wrk, nginx and the server share the cores: compare ratios, not absolute numbers; "
         "errors = non-2xx + socket errors/timeouts; RSS = process tree peak (0.2 s samples)",
@@ -290,7 +321,7 @@ def bench_main(args: argparse.Namespace, workdir: Path) -> list[str]:
     for note in notes:
         say(note)
     scenarios = [s for s in SCENARIOS if s.key in args.scenario]
-    runs = len(scenarios) * len(servers)
+    runs = sum(1 if s.latency else args.rounds for s in scenarios) * len(servers)
     run_s = args.warmup + args.duration
     say(f"{runs} runs of {run_s:g} s: about {runs * (run_s + 4) / 60:.0f} min")
     with nginx_upstream(tools, workdir) as upstream:
@@ -301,7 +332,7 @@ def bench_main(args: argparse.Namespace, workdir: Path) -> list[str]:
         )
         speed = speed_check(bench)
         say(speed)
-        body = tables(bench, scenarios, servers, args.retries)
+        body = tables(bench, scenarios, servers, args.retries, args.rounds)
     return header(args, machine_line(tools), speed, notes) + body
 
 

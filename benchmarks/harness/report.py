@@ -49,9 +49,11 @@ def _rss_cell(run: RunResult, reference: RunResult | None) -> str:
 
 def _errors_cell(run: RunResult) -> str:
     assert run.wrk is not None
-    if not run.wrk.errors:
-        return "0"
-    return f"{run.wrk.errors:,} ({run.wrk.error_detail()})"
+    others = run.errors_in_every_round - run.wrk.errors  # the other rounds'
+    cell = "0" if not run.wrk.errors else f"{run.wrk.errors:,} ({run.wrk.error_detail()})"
+    if others:
+        cell += f"; other rounds {others:,}"
+    return cell
 
 
 def _throughput_row(run: RunResult, reference: RunResult | None) -> str:
@@ -85,8 +87,9 @@ def _target_line(scenario: Scenario, results: Sequence[RunResult]) -> str:
     if reference is None or reference.wrk is None:
         return f"{wanted}: no reference in this run"
     ratio = run.wrk.ok_per_s / reference.wrk.ok_per_s
-    met = ratio >= TARGET_RATIO and run.wrk.errors == 0
-    detail = f"{ratio:.2f}x, {run.wrk.errors:,} errors"
+    errors = run.errors_in_every_round
+    met = ratio >= TARGET_RATIO and errors == 0
+    detail = f"{ratio:.2f}x, {errors:,} errors"
     if scenario.slow_upstream:
         met = met and run.rss.process_mb < TARGET_RSS_MB
         detail += f", {run.rss.process_mb:.0f} MB/worker"
@@ -104,9 +107,33 @@ def throughput_table(scenario: Scenario, results: Sequence[RunResult]) -> list[s
         *(_throughput_row(run, reference) for run in results),
         "",
     ]
+    lines += _rounds_lines(results, reference)
     if not scenario.hot:
         lines += [_target_line(scenario, results), ""]
     return lines
+
+
+def _rounds_lines(results: Sequence[RunResult], reference: RunResult | None) -> list[str]:
+    """Every round's updates/s, and the service's ratio to the reference round by round."""
+    measured = [run for run in results if len(run.rounds) > 1]
+    if not measured:
+        return []
+    lines = [
+        "updates/s by round: "
+        + "; ".join(
+            f"{run.server.key} {' / '.join(f'{value:,.0f}' for value in run.rounds)}"
+            for run in measured
+        )
+    ]
+    service = next((run for run in measured if run.server.key == TARGET_SERVER), None)
+    if service is not None and reference is not None and len(reference.rounds) > 1:
+        ratios = [
+            f"{ours / theirs:.2f}x"
+            for ours, theirs in zip(service.rounds, reference.rounds, strict=False)
+            if theirs > 0
+        ]
+        lines.append(f"{TARGET_SERVER} / reference, round by round: {', '.join(ratios)}")
+    return [*lines, ""]
 
 
 def _latency_row(run: RunResult, upstream: UpstreamLatency, reference: RunResult | None) -> str:

@@ -6,7 +6,8 @@ import json
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.procs import StartupError, free_port, running
@@ -59,6 +60,32 @@ class RunResult:
     rss: RssPeak | None
     cpu: CpuUse | None = None
     note: str = ""
+    # Set on the median run of several rounds: every round's updates/s (in run order) and
+    # errors, so that the tables can show the spread and count every round's errors.
+    rounds: tuple[float, ...] = ()
+    round_errors: tuple[int, ...] = ()
+
+    @property
+    def errors_in_every_round(self) -> int:
+        if self.round_errors:
+            return sum(self.round_errors)
+        return self.wrk.errors if self.wrk is not None else 0
+
+
+def median_run(runs: Sequence[RunResult]) -> RunResult:
+    """The run with the median updates/s (the lower one of the middle two for an even count),
+    carrying every round's updates/s and errors. Runs that were not measured only count when
+    no run was."""
+    measured = [run for run in runs if run.wrk is not None]
+    if not measured:
+        return runs[0]
+    ranked = sorted(measured, key=lambda run: run.wrk.ok_per_s if run.wrk else 0.0)
+    middle = ranked[(len(ranked) - 1) // 2]
+    return replace(
+        middle,
+        rounds=tuple(run.wrk.ok_per_s for run in measured if run.wrk),
+        round_errors=tuple(run.wrk.errors for run in measured if run.wrk),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,8 +38,11 @@ class KeyedLocks:
         self._on_wait = on_wait
         self.waits = 0  # how many acquisitions had to queue behind another holder
 
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
+        # A class, not an @asynccontextmanager: this runs on every change.
+        return _Held(self, key)
+
+    def _enter(self, key: str) -> asyncio.Lock:
         lock, users = self._locks.get(key, (None, 0))
         if lock is None:
             lock = asyncio.Lock()
@@ -48,18 +51,42 @@ class KeyedLocks:
             self.waits += 1
             if self._on_wait is not None:
                 self._on_wait()
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+        return lock
+
+    def _leave(self, key: str) -> None:
+        lock, users = self._locks[key]
+        if users == 1:
+            del self._locks[key]
+        else:
+            self._locks[key] = (lock, users - 1)
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class _Held:
+    """One request's hold on one key of a KeyedLocks."""
+
+    __slots__ = ("_key", "_lock", "_locks")
+
+    def __init__(self, locks: KeyedLocks, key: str) -> None:
+        self._locks = locks
+        self._key = key
+        self._lock: asyncio.Lock | None = None
+
+    async def __aenter__(self) -> None:
+        lock = self._locks._enter(self._key)
+        try:
+            await lock.acquire()
+        except BaseException:
+            self._locks._leave(self._key)  # cancelled while queued: no longer a user
+            raise
+        self._lock = lock
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._lock is not None
+        self._lock.release()
+        self._locks._leave(self._key)
 
 
 class RedisLocks:

@@ -4,24 +4,41 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from types import TracebackType
 
 from amount_updater.errors import StripeTimeout
 from amount_updater.observability import context
 
 
-@asynccontextmanager
-async def within(seconds: float) -> AsyncIterator[None]:
-    """Cancel the work after `seconds` and answer 504, well before the storefront gives up."""
-    try:
-        async with asyncio.timeout(seconds):
-            yield
-    except TimeoutError:
-        raise StripeTimeout(
-            f"The change did not complete within {seconds:g} s. Retry with the same "
-            "Idempotency-Key: a change that did reach Stripe is not applied twice."
-        ) from None
+class within:  # lower case: used as `async with within(seconds)`, like asyncio.timeout
+    """Cancel the work after `seconds` and answer 504, well before the storefront gives up.
+
+    A class rather than an @asynccontextmanager: it runs on every change, and the generator
+    machinery cost as much as the timeout itself.
+    """
+
+    __slots__ = ("_seconds", "_timeout")
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._timeout = asyncio.timeout(seconds)
+
+    async def __aenter__(self) -> None:
+        await self._timeout.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            await self._timeout.__aexit__(exc_type, exc, traceback)
+        except TimeoutError:
+            raise StripeTimeout(
+                f"The change did not complete within {self._seconds:g} s. Retry with the same "
+                "Idempotency-Key: a change that did reach Stripe is not applied twice."
+            ) from None
 
 
 def request_marker(idempotency_key: str | None, change: object = None) -> str:

@@ -18,25 +18,30 @@ _PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
 
 
 def encode_form(params: Mapping[str, Any]) -> str:
-    pairs: list[tuple[str, str]] = []
-    _collect(params, "", pairs)
-    return "&".join(
-        f"{key if _PLAIN_KEY(key) else quote(key, safe='[]')}="
-        f"{value if _PLAIN_VALUE(value) else quote(value, safe='')}"
-        for key, value in pairs
-    )
+    parts: list[str] = []
+    _collect(params, "", parts)
+    return "&".join(parts)
 
 
-def _collect(value: Any, prefix: str, pairs: list[tuple[str, str]]) -> None:
-    if isinstance(value, Mapping):
+def _collect(value: Any, prefix: str, parts: list[str]) -> None:
+    # Exact type checks first: this runs for every field of every write.
+    kind = type(value)
+    if kind is dict or (kind is not str and isinstance(value, Mapping)):
         for key, item in value.items():
-            _collect(item, f"{prefix}[{key}]" if prefix else str(key), pairs)
-    elif isinstance(value, list | tuple):
+            _collect(item, f"{prefix}[{key}]" if prefix else str(key), parts)
+    elif kind is list or kind is tuple or isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _collect(item, f"{prefix}[{index}]", pairs)
+            _collect(item, f"{prefix}[{index}]", parts)
     elif value is None:
         return
-    elif isinstance(value, bool):
-        pairs.append((prefix, "true" if value else "false"))
+    elif kind is bool:
+        parts.append(_pair(prefix, "true" if value else "false"))
     else:
-        pairs.append((prefix, str(value)))
+        parts.append(_pair(prefix, value if kind is str else str(value)))
+
+
+def _pair(key: str, value: str) -> str:
+    return (
+        f"{key if _PLAIN_KEY(key) else quote(key, safe='[]')}="
+        f"{value if _PLAIN_VALUE(value) else quote(value, safe='')}"
+    )
