@@ -260,12 +260,14 @@ def run_scenario(
 ) -> list[RunResult]:
     """Each server's median run over `rounds`. The servers take turns (round 1: every server,
     then round 2...), so that a slow spell of this shared machine falls on all of them rather
-    than on one."""
+    than on one, and each round starts one server later than the last, so that no server is
+    always the one measured first."""
     runs: dict[str, list[RunResult]] = {spec.key: [] for spec in servers}
     for number in range(rounds):
         if rounds > 1:
             say(f"[{scenario.key}] round {number + 1} of {rounds}")
-        for spec in servers:
+        shift = number % len(servers)
+        for spec in [*servers[shift:], *servers[:shift]]:
             runs[spec.key].append(measure_best(bench, spec, scenario, retries))
     return [median_run(runs[spec.key]) for spec in servers]
 

@@ -91,8 +91,9 @@ def _target_line(scenario: Scenario, results: Sequence[RunResult]) -> str:
     met = ratio >= TARGET_RATIO and errors == 0
     detail = f"{ratio:.2f}x, {errors:,} errors"
     if scenario.slow_upstream:
-        met = met and run.rss.process_mb < TARGET_RSS_MB
-        detail += f", {run.rss.process_mb:.0f} MB/worker"
+        peak = run.peak_process_mb or run.rss.process_mb
+        met = met and peak < TARGET_RSS_MB
+        detail += f", {peak:.0f} MB/worker"
     return f"{wanted}: **{'MET' if met else 'NOT MET'}** ({detail})"
 
 
@@ -114,26 +115,30 @@ def throughput_table(scenario: Scenario, results: Sequence[RunResult]) -> list[s
 
 
 def _rounds_lines(results: Sequence[RunResult], reference: RunResult | None) -> list[str]:
-    """Every round's updates/s, and the service's ratio to the reference round by round."""
+    """Every round's updates/s (- for a round not measured), and the service's ratio to the
+    reference round by round."""
     measured = [run for run in results if len(run.rounds) > 1]
     if not measured:
         return []
     lines = [
         "updates/s by round: "
         + "; ".join(
-            f"{run.server.key} {' / '.join(f'{value:,.0f}' for value in run.rounds)}"
+            f"{run.server.key} {' / '.join(_round_cell(value) for value in run.rounds)}"
             for run in measured
         )
     ]
     service = next((run for run in measured if run.server.key == TARGET_SERVER), None)
     if service is not None and reference is not None and len(reference.rounds) > 1:
         ratios = [
-            f"{ours / theirs:.2f}x"
-            for ours, theirs in zip(service.rounds, reference.rounds, strict=False)
-            if theirs > 0
+            f"{ours / theirs:.2f}x" if ours is not None and theirs else "-"
+            for ours, theirs in zip(service.rounds, reference.rounds, strict=True)
         ]
         lines.append(f"{TARGET_SERVER} / reference, round by round: {', '.join(ratios)}")
     return [*lines, ""]
+
+
+def _round_cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def _latency_row(run: RunResult, upstream: UpstreamLatency, reference: RunResult | None) -> str:

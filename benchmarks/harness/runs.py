@@ -60,10 +60,11 @@ class RunResult:
     rss: RssPeak | None
     cpu: CpuUse | None = None
     note: str = ""
-    # Set on the median run of several rounds: every round's updates/s (in run order) and
-    # errors, so that the tables can show the spread and count every round's errors.
-    rounds: tuple[float, ...] = ()
+    # Set on the median run of several rounds, in round order (None: not measured that round),
+    # so that the tables show the spread and hold every round's errors and RSS against targets.
+    rounds: tuple[float | None, ...] = ()
     round_errors: tuple[int, ...] = ()
+    round_peak_process_mb: float | None = None
 
     @property
     def errors_in_every_round(self) -> int:
@@ -71,20 +72,30 @@ class RunResult:
             return sum(self.round_errors)
         return self.wrk.errors if self.wrk is not None else 0
 
+    @property
+    def peak_process_mb(self) -> float | None:
+        if self.round_peak_process_mb is not None:
+            return self.round_peak_process_mb
+        return self.rss.process_mb if self.rss is not None else None
+
 
 def median_run(runs: Sequence[RunResult]) -> RunResult:
     """The run with the median updates/s (the lower one of the middle two for an even count),
-    carrying every round's updates/s and errors. Runs that were not measured only count when
-    no run was."""
+    carrying every round's updates/s, errors and peak RSS. A round that was not measured shows
+    as None; the median is taken over the measured ones."""
     measured = [run for run in runs if run.wrk is not None]
     if not measured:
-        return runs[0]
+        return runs[-1]
     ranked = sorted(measured, key=lambda run: run.wrk.ok_per_s if run.wrk else 0.0)
     middle = ranked[(len(ranked) - 1) // 2]
+    peaks = [run.rss.process_mb for run in measured if run.rss is not None]
+    unmeasured = [run.note for run in runs if run.wrk is None and run.note]
     return replace(
         middle,
-        rounds=tuple(run.wrk.ok_per_s for run in measured if run.wrk),
+        rounds=tuple(run.wrk.ok_per_s if run.wrk else None for run in runs),
         round_errors=tuple(run.wrk.errors for run in measured if run.wrk),
+        round_peak_process_mb=max(peaks) if peaks else None,
+        note="; ".join([middle.note, *unmeasured]).strip("; "),
     )
 
 

@@ -13,13 +13,16 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import fastapi.routing
 import httpx
 import pytest
 import respx
 from asgi_lifespan import LifespanManager
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Security
 from fastapi.routing import APIRoute
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
+from starlette.requests import HTTPConnection
 
 from amount_updater.api.planned_route import PlannedRoute, _plan
 from amount_updater.api.routes import (
@@ -61,6 +64,10 @@ CASES: list[Case] = [
     ("POST", LEGACY, SESSION, b'{"checkout_session_id": '),
     ("POST", LEGACY, SESSION, b"\xff\xfe"),
     ("POST", LEGACY, SESSION, b""),
+    ("POST", LEGACY, SESSION, b"null"),
+    ("POST", LEGACY, SESSION, b"[" * 5000),
+    ("POST", LEGACY, {**SESSION, "Content-Type": "APPLICATION/JSON"}, GIFT),
+    ("POST", LEGACY, {**SESSION, "Content-Type": "application/merge-patch+json"}, GIFT),
     ("POST", LEGACY, {**SESSION, "Content-Type": "text/plain"}, b"{}"),
     ("POST", LEGACY, {**SESSION, "Content-Type": "application/json; charset=utf-8"}, GIFT),
     ("POST", LEGACY, JSON, GIFT),
@@ -120,16 +127,46 @@ def _request(client: httpx.AsyncClient, case: Case) -> Any:
     return client.request(method, path, headers=headers, content=content)
 
 
-async def _answers(app: FastAPI) -> list[tuple[int, str | None, Any]]:
+Answer = tuple[int, str | None, Any, dict[str, str], int, bool]
+UNCOMPARED_HEADERS = frozenset({"x-request-id", "date"})
+
+
+async def _answers(app: FastAPI, stripe: respx.MockRouter) -> list[Answer]:
+    """Per case: status, media type, body, headers, Stripe calls made, and whether FastAPI's
+    own dependency solver ran for it."""
+    solved: list[int] = []
+    solve = fastapi.routing.solve_dependencies
+
+    async def counting_solve(**kwargs: Any) -> Any:
+        solved.append(1)
+        return await solve(**kwargs)
+
     answers = []
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            for case in CASES:
-                response = await _request(client, case)
-                media = response.headers.get("content-type")
-                body = response.json() if media and "json" in media else response.text
-                answers.append((response.status_code, media, body))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fastapi.routing, "solve_dependencies", counting_solve)
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                for case in CASES:
+                    calls, solves = len(stripe.calls), len(solved)
+                    response = await _request(client, case)
+                    media = response.headers.get("content-type")
+                    body = response.json() if media and "json" in media else response.text
+                    headers = {
+                        name: value
+                        for name, value in response.headers.items()
+                        if name not in UNCOMPARED_HEADERS
+                    }
+                    answers.append(
+                        (
+                            response.status_code,
+                            media,
+                            body,
+                            headers,
+                            len(stripe.calls) - calls,
+                            len(solved) > solves,
+                        )
+                    )
     return answers
 
 
@@ -138,28 +175,40 @@ async def test_every_route_answers_as_fastapis_own_handler(
     settings: Settings, stripe_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ):
     _stripe(stripe_mock)
-    planned = await _answers(create_app(settings, clock=lambda: float(NOW)))
+    planned = await _answers(create_app(settings, clock=lambda: float(NOW)), stripe_mock)
     with monkeypatch.context() as patch:
         patch.setattr(PlannedRoute, "get_route_handler", APIRoute.get_route_handler)
-        fastapis = await _answers(create_app(settings, clock=lambda: float(NOW)))
+        fastapis = await _answers(create_app(settings, clock=lambda: float(NOW)), stripe_mock)
 
     for case, ours, theirs in zip(CASES, planned, fastapis, strict=True):
-        assert ours == theirs, f"{case[0]} {case[1]} {case[3]!r}"
-    statuses = {status for status, _, _ in planned}
-    assert {200, 201, 401, 415, 422}.issubset(statuses)  # the battery reaches every branch
+        assert ours[:5] == theirs[:5], f"{case[0]} {case[1]} {case[3]!r}"
+    statuses = {answer[0] for answer in planned}
+    assert {200, 201, 401, 415, 422}.issubset(statuses)  # success and every refusal
+    # FastAPI's handler solves every request it serves; the plan served every request that
+    # succeeded, and left some invalid ones to FastAPI's handler.
+    assert all(answer[5] for answer in fastapis if answer[0] < 300)
+    assert not any(answer[5] for answer in planned if answer[0] < 300)
+    assert any(answer[5] for answer in planned)
 
 
 def test_the_routes_that_carry_traffic_are_planned():
     # /readyz sets its status through a `Response` parameter, which plans leave to FastAPI.
-    unplanned = [
-        f"{sorted(route.methods)} {route.path}"
-        for module in (catalog, checkout_sessions, health, legacy, payment_intents, quotes, tokens)
-        for route in module.router.routes
-        if isinstance(route, APIRoute) and _plan(route) is None
+    modules = (
+        catalog,
+        checkout_sessions,
+        health,
+        legacy,
+        payment_intents,
+        quotes,
+        tokens,
+        webhooks,
+    )
+    routes = [
+        route for module in modules for route in module.router.routes if isinstance(route, APIRoute)
     ]
+    assert all(isinstance(route, PlannedRoute) for route in routes)
+    unplanned = [f"{sorted(route.methods)} {route.path}" for route in routes if not _plan(route)]
     assert unplanned == ["['GET'] /readyz"]
-    for route in webhooks.router.routes:
-        assert isinstance(route, PlannedRoute)
 
 
 # A small app of its own, to watch what runs.
@@ -290,3 +339,116 @@ def test_routes_outside_the_plan_are_recognised():
     by_path = {route.path: route for route in _routes(app)}
     assert _plan(by_path["/echo"]) is not None
     assert _plan(by_path["/generator"]) is None
+
+
+def _features_app(calls: list[str]) -> FastAPI:
+    """Dependency features the plan takes on, behind an include that adds a dependency."""
+
+    async def included(request: Request) -> None:
+        calls.append("included")
+
+    async def uncached(request: Request) -> int:
+        calls.append("uncached")
+        return len(calls)
+
+    async def side_effect() -> None:
+        calls.append("side effect")
+
+    async def note(note: Annotated[str, Header(alias="X-Note", max_length=5)]) -> str:
+        calls.append("note")
+        return note
+
+    async def connection(conn: HTTPConnection) -> str:
+        return conn.url.path
+
+    api_key = APIKeyHeader(name="X-Key", auto_error=False)
+
+    router = APIRouter(route_class=PlannedRoute)
+
+    @router.post("/features/{kind}", dependencies=[Depends(side_effect)])
+    async def features(
+        kind: Annotated[str, Path(pattern="^[a-z]+$")],
+        item: Item,
+        first: Annotated[int, Depends(uncached, use_cache=False)],
+        second: Annotated[int, Depends(uncached, use_cache=False)],
+        noted: Annotated[str, Depends(note)],
+        path: Annotated[str, Depends(connection)],
+        key: Annotated[str | None, Security(api_key)],
+        limit: Annotated[int, Query(ge=1)] = 10,
+    ) -> Echo:
+        seen = [kind, str(first), str(second), noted, path, str(key), str(limit)]
+        return Echo(name=item.name, quantity=item.quantity, seen=seen, header=None)
+
+    @router.delete("/features/{kind}", status_code=204)
+    async def nothing(kind: str) -> None:
+        calls.append(f"deleted {kind}")
+
+    app = FastAPI()
+    app.include_router(router, dependencies=[Depends(included)])
+    return app
+
+
+NOTE_AND_KEY = {"X-Note": "hi", "X-Key": "k"}
+FEATURE_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/features/wrap?limit=3", {"json": {"name": "w"}, "headers": NOTE_AND_KEY}),
+    ("POST", "/features/wrap", {"json": {"name": "w", "quantity": 2}, "headers": {"X-Note": "hi"}}),
+    ("POST", "/features/wrap", {"json": {"name": "w"}}),  # the dependency's header is missing
+    ("POST", "/features/wrap", {"json": {"name": "w"}, "headers": {"X-Note": "far too long"}}),
+    ("POST", "/features/WRAP", {"json": {"name": "w"}, "headers": {"X-Note": "hi"}}),
+    ("POST", "/features/wrap?limit=0", {"json": {"name": "w"}, "headers": {"X-Note": "hi"}}),
+    ("POST", "/features/wrap", {"json": {"name": 1}, "headers": {"X-Note": "hi"}}),
+    ("DELETE", "/features/wrap", {}),
+]  # fmt: skip
+
+
+async def _feature_answers() -> list[tuple[int, Any, list[str], bool]]:
+    """Per case: status, body, what ran, and whether FastAPI's dependency solver ran."""
+    solved: list[int] = []
+    solve = fastapi.routing.solve_dependencies
+
+    async def counting_solve(**kwargs: Any) -> Any:
+        solved.append(1)
+        return await solve(**kwargs)
+
+    answers = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fastapi.routing, "solve_dependencies", counting_solve)
+        for method, path, kwargs in FEATURE_CASES:
+            calls: list[str] = []
+            solves = len(solved)
+            transport = httpx.ASGITransport(app=_features_app(calls))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                response = await client.request(method, path, **kwargs)
+            body = response.json() if response.content else None
+            answers.append((response.status_code, body, calls, len(solved) > solves))
+    return answers
+
+
+@pytest.mark.asyncio
+async def test_dependency_features_behave_as_under_fastapis_handler(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    ours = await _feature_answers()
+    with monkeypatch.context() as patch:
+        patch.setattr(PlannedRoute, "get_route_handler", APIRoute.get_route_handler)
+        theirs = await _feature_answers()
+
+    for case, mine, fastapis in zip(FEATURE_CASES, ours, theirs, strict=True):
+        assert mine[:3] == fastapis[:3], case
+    # Served by the plan when valid, by FastAPI's handler when not; the DELETE has no response
+    # model, which plans leave to FastAPI.
+    posts = ours[:-1]
+    assert [solved for *_, solved in posts] == [status >= 400 for status, *_ in posts]
+    assert ours[-1][3]
+    assert ours[0][:3] == (
+        200,
+        {
+            "name": "w",
+            "quantity": 1,
+            "seen": ["wrap", "3", "4", "hi", "/features/wrap", "k", "3"],
+            "header": None,
+        },
+        ["included", "side effect", "uncached", "uncached", "note"],
+    )
+    assert ours[-1][:3] == (204, None, ["included", "deleted wrap"])
+    assert {answer[0] for answer in ours} == {200, 204, 422}

@@ -33,6 +33,25 @@ class TestWithin:
         assert caught.value.code == "stripe_timeout"
 
     @pytest.mark.asyncio
+    async def test_a_timeout_inside_the_work_is_answered_as_the_budgets(self):
+        with pytest.raises(StripeTimeout):
+            async with within(5):
+                raise TimeoutError
+
+    @pytest.mark.asyncio
+    async def test_the_clock_starts_when_the_work_does(self):
+        budget = within(0.2)
+        await asyncio.sleep(0.3)  # longer than the budget, before entering it
+        async with budget:
+            await asyncio.sleep(0.01)
+
+    @pytest.mark.asyncio
+    async def test_other_errors_pass_through(self):
+        with pytest.raises(NotFound):
+            async with within(5):
+                raise NotFound("gone")
+
+    @pytest.mark.asyncio
     async def test_the_timeout_detail_names_the_budget_and_the_safe_retry(self):
         with pytest.raises(StripeTimeout) as caught:
             async with within(0.05):

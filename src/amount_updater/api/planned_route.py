@@ -17,9 +17,13 @@ FastAPI built for the same route:
   or body do not validate: FastAPI then reports the errors in its own words. No dependency has
   run by then, so none runs twice;
 - an app with dependency overrides (tests);
-- routes the plan does not cover (generator dependencies, security scopes, `Response`,
-  `BackgroundTasks` or cookie parameters, form bodies, body parameters in dependencies, custom
-  response classes, streaming): they always use FastAPI's handler.
+- routes the plan does not cover (no response model, generator or wrapped dependencies,
+  security scopes, `Response`, `BackgroundTasks` or cookie parameters, form bodies, body
+  parameters in dependencies, custom response classes, streaming): they always use FastAPI's
+  handler.
+
+FastAPI's own telemetry spans (off unless an OpenTelemetry provider is configured; this app
+configures none) do not cover the dependencies and endpoint of a planned request.
 
 It relies on FastAPI internals (those readers, and the context FastAPI 0.165+ builds an included
 route's handler in), so pyproject pins FastAPI's minor version; tests/api/test_planned_route.py
@@ -28,6 +32,7 @@ runs every API route through both handlers.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import Callable, Coroutine
@@ -41,6 +46,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
 from fastapi.routing import APIRoute, serialize_response
 from fastapi.utils import is_body_allowed_for_status_code
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -58,7 +64,8 @@ class _Node:
     cache_key: object
     use_cache: bool
     dependencies: tuple[_Node, ...]
-    readers: tuple[tuple[str, list[Any]], ...]  # ("path" | "query" | "header", fields)
+    # The parameters it reads, with where from: path, query string or headers.
+    readers: tuple[tuple[Callable[[Request], Any], list[Any]], ...]
     request_names: tuple[str, ...]  # parameters that receive the Request itself
 
 
@@ -76,6 +83,7 @@ class _Plan:
     exclude_defaults: bool
     exclude_none: bool
     overrides: Any  # who holds `dependency_overrides` (the app)
+    endpoint_context: Any  # where the endpoint is, for a ResponseValidationError's message
 
 
 class PlannedRoute(APIRoute):
@@ -83,16 +91,20 @@ class PlannedRoute(APIRoute):
 
     def get_route_handler(self) -> Handler:
         fallback = super().get_route_handler()
-        plan = _plan(_route_being_built(self))
+        route = _route_being_built(self)
+        plan = None if route is None else _plan(route)
         return fallback if plan is None else _planned_handler(plan, fallback)
 
 
 def _route_being_built(route: APIRoute) -> Any:
-    """The route whose handler FastAPI is building: the route itself, or (FastAPI 0.165+) the
-    context of the router inclusion it is served through, which carries the merged
-    dependencies, response class and overrides provider."""
+    """The route whose handler FastAPI is building: the route itself, or the context of the
+    router inclusion it is served through (FastAPI 0.165), which carries the merged
+    dependencies, response class and overrides provider. None when this FastAPI builds
+    handlers some other way: no plan then, rather than one that could miss a dependency."""
     context_var = getattr(fastapi.routing, "_effective_route_context_var", None)
-    context = context_var.get() if context_var is not None else None
+    if context_var is None:
+        return None
+    context = context_var.get()
     if context is not None and getattr(context, "original_route", None) is route:
         return context
     return route
@@ -125,7 +137,13 @@ def _plan(route: Any) -> _Plan | None:
         exclude_defaults=route.response_model_exclude_defaults,
         exclude_none=route.response_model_exclude_none,
         overrides=route.dependency_overrides_provider,
+        endpoint_context=_endpoint_context(dependant.call),
     )
+
+
+def _endpoint_context(call: Any) -> Any:
+    extract = getattr(fastapi.routing, "_extract_endpoint_context", None)
+    return extract(call) if extract is not None else None
 
 
 def _node(dependant: Dependant, *, name: str | None, root: bool) -> _Node | None:
@@ -153,9 +171,9 @@ def _node(dependant: Dependant, *, name: str | None, root: bool) -> _Node | None
     readers = tuple(
         (source, fields)
         for source, fields in (
-            ("path", dependant.path_params),
-            ("query", dependant.query_params),
-            ("header", dependant.header_params),
+            (_path_params, dependant.path_params),
+            (_query_params, dependant.query_params),
+            (_headers, dependant.header_params),
         )
         if fields
     )
@@ -175,8 +193,12 @@ def _node(dependant: Dependant, *, name: str | None, root: bool) -> _Node | None
 
 
 def _is_coroutine_function(call: Callable[..., Any]) -> bool:
-    """An `async def` function, or an object whose `__call__` is one (a security scheme).
-    Plain functions (run in a thread) and generators (with an exit step) are FastAPI's."""
+    """An `async def` function, or an object whose `__call__` is one (a security scheme), and
+    nothing wrapped: FastAPI looks through `functools.wraps` and `partial` to decide how to run
+    a dependency, so those, plain functions (run in a thread) and generators (with an exit
+    step) are left to it."""
+    if isinstance(call, functools.partial) or hasattr(call, "__wrapped__"):
+        return False
     if inspect.isroutine(call) or inspect.isclass(call):
         return inspect.iscoroutinefunction(call)
     return inspect.iscoroutinefunction(getattr(call, "__call__", None))  # noqa: B004
@@ -215,6 +237,7 @@ def _planned_handler(plan: _Plan, fallback: Handler) -> Handler:
             exclude_unset=plan.exclude_unset,
             exclude_defaults=plan.exclude_defaults,
             exclude_none=plan.exclude_none,
+            endpoint_ctx=plan.endpoint_context,
             dump_json=True,
         )
         response = (
@@ -233,18 +256,34 @@ _UNREADABLE = object()
 
 
 async def _json_body(request: Request) -> Any:
-    """The decoded body when it is JSON sent as JSON, else `_UNREADABLE` (FastAPI then reads it
-    its own way, and answers an empty body, another media type or broken JSON as it does)."""
+    """The decoded body when it is JSON sent as JSON, else `_UNREADABLE`: FastAPI then reads it
+    its own way, and answers an empty body, another media type, broken JSON, JSON nested too
+    deep or a client gone mid-body as it does (a 400 or a 422, never a 500)."""
     content_type = request.headers.get("content-type")
-    if content_type is None or content_type.partition(";")[0].strip().lower() != _JSON:
-        return _UNREADABLE
-    raw = await request.body()
-    if not raw:
+    media = "" if content_type is None else content_type.partition(";")[0].strip().lower()
+    if media != _JSON and not (media.startswith("application/") and media.endswith("+json")):
         return _UNREADABLE
     try:
+        raw = await request.body()
+        if not raw:
+            return _UNREADABLE
         return json.loads(raw)  # what Starlette's `Request.json()` does
-    except ValueError:  # JSONDecodeError, or bytes that are not UTF-8
+    except HTTPException:
+        raise  # the edge's size limit (413), as FastAPI lets it through
+    except Exception:  # FastAPI's handler answers every other failure its own way
         return _UNREADABLE
+
+
+def _path_params(request: Request) -> Any:
+    return request.path_params
+
+
+def _query_params(request: Request) -> Any:
+    return request.query_params
+
+
+def _headers(request: Request) -> Any:
+    return request.headers
 
 
 def _read_parameters(node: _Node, request: Request, values: dict[int, dict[str, Any]]) -> bool:
@@ -257,14 +296,7 @@ def _read_parameters(node: _Node, request: Request, values: dict[int, dict[str, 
         return True
     own: dict[str, Any] = {}
     for source, fields in node.readers:
-        received: Any = (
-            request.path_params
-            if source == "path"
-            else request.query_params
-            if source == "query"
-            else request.headers
-        )
-        read, errors = request_params_to_args(fields, received)
+        read, errors = request_params_to_args(fields, source(request))
         if errors:
             return False
         own.update(read)

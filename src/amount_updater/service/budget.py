@@ -21,9 +21,10 @@ class within:  # lower case: used as `async with within(seconds)`, like asyncio.
 
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds
-        self._timeout = asyncio.timeout(seconds)
+        self._timeout: asyncio.Timeout | None = None
 
     async def __aenter__(self) -> None:
+        self._timeout = asyncio.timeout(self._seconds)  # the clock starts on entry
         await self._timeout.__aenter__()
 
     async def __aexit__(
@@ -32,13 +33,19 @@ class within:  # lower case: used as `async with within(seconds)`, like asyncio.
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        assert self._timeout is not None
         try:
             await self._timeout.__aexit__(exc_type, exc, traceback)
         except TimeoutError:
-            raise StripeTimeout(
-                f"The change did not complete within {self._seconds:g} s. Retry with the same "
-                "Idempotency-Key: a change that did reach Stripe is not applied twice."
-            ) from None
+            raise self._expired() from None
+        if exc_type is not None and issubclass(exc_type, TimeoutError):
+            raise self._expired() from None  # a timeout within the work: the same answer
+
+    def _expired(self) -> StripeTimeout:
+        return StripeTimeout(
+            f"The change did not complete within {self._seconds:g} s. Retry with the same "
+            "Idempotency-Key: a change that did reach Stripe is not applied twice."
+        )
 
 
 def request_marker(idempotency_key: str | None, change: object = None) -> str:

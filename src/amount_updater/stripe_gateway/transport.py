@@ -291,11 +291,19 @@ class _StripeClient(httpx.AsyncClient):
     with no auth, no redirects and no hooks. Cookies are ignored outright: Stripe's API sets
     none the service needs, and httpx reads every answer's through urllib's compatibility
     objects (8% of the hot path's CPU). A call that asks for anything else (streaming, auth,
-    redirects) takes httpx's own path. The transport still comes from `_transport_for_url`,
-    the hook respx mocks, so tests see every request as before.
+    redirects), or a client built with any of those, takes httpx's own path. The transport
+    still comes from `_transport_for_url`, the hook respx mocks, so tests see every request as
+    before.
     """
 
     _ignored = _IgnoredCookies()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Built with auth, hooks or redirects after all: httpx's own path, every time.
+        self._lean = (
+            self.auth is None and not self.follow_redirects and not any(self.event_hooks.values())
+        )
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -314,7 +322,8 @@ class _StripeClient(httpx.AsyncClient):
         follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
         if (
-            stream
+            not self._lean
+            or stream
             or auth is not httpx.USE_CLIENT_DEFAULT
             or follow_redirects is not httpx.USE_CLIENT_DEFAULT
             or self.is_closed
