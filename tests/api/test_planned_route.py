@@ -10,7 +10,8 @@ annotations.)
 """
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import fastapi.routing
@@ -25,16 +26,7 @@ from pydantic import BaseModel
 from starlette.requests import HTTPConnection
 
 from amount_updater.api.planned_route import PlannedRoute, _plan
-from amount_updater.api.routes import (
-    catalog,
-    checkout_sessions,
-    health,
-    legacy,
-    payment_intents,
-    quotes,
-    tokens,
-    webhooks,
-)
+from amount_updater.api.routes import ROUTERS
 from amount_updater.app import create_app
 from amount_updater.config import Settings
 from tests.api.test_checkout_sessions import SID, token_for
@@ -127,13 +119,9 @@ def _request(client: httpx.AsyncClient, case: Case) -> Any:
     return client.request(method, path, headers=headers, content=content)
 
 
-Answer = tuple[int, str | None, Any, dict[str, str], int, bool]
-UNCOMPARED_HEADERS = frozenset({"x-request-id", "date"})
-
-
-async def _answers(app: FastAPI, stripe: respx.MockRouter) -> list[Answer]:
-    """Per case: status, media type, body, headers, Stripe calls made, and whether FastAPI's
-    own dependency solver ran for it."""
+@contextmanager
+def _fastapis_solver_calls() -> Iterator[list[int]]:
+    """A list that grows by one each time FastAPI's own dependency solver runs."""
     solved: list[int] = []
     solve = fastapi.routing.solve_dependencies
 
@@ -141,9 +129,20 @@ async def _answers(app: FastAPI, stripe: respx.MockRouter) -> list[Answer]:
         solved.append(1)
         return await solve(**kwargs)
 
-    answers = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fastapi.routing, "solve_dependencies", counting_solve)
+        yield solved
+
+
+Answer = tuple[int, str | None, Any, dict[str, str], int, bool]
+UNCOMPARED_HEADERS = frozenset({"x-request-id", "date"})
+
+
+async def _answers(app: FastAPI, stripe: respx.MockRouter) -> list[Answer]:
+    """Per case: status, media type, body, headers, Stripe calls made, and whether FastAPI's
+    own dependency solver ran for it."""
+    answers = []
+    with _fastapis_solver_calls() as solved:
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -193,20 +192,7 @@ async def test_every_route_answers_as_fastapis_own_handler(
 
 def test_the_routes_that_carry_traffic_are_planned():
     # /readyz sets its status through a `Response` parameter, which plans leave to FastAPI.
-    modules = (
-        catalog,
-        checkout_sessions,
-        health,
-        legacy,
-        payment_intents,
-        quotes,
-        tokens,
-        webhooks,
-    )
-    routes = [
-        route for module in modules for route in module.router.routes if isinstance(route, APIRoute)
-    ]
-    assert all(isinstance(route, PlannedRoute) for route in routes)
+    routes = [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
     unplanned = [f"{sorted(route.methods)} {route.path}" for route in routes if not _plan(route)]
     assert unplanned == ["['GET'] /readyz"]
 
@@ -403,16 +389,8 @@ FEATURE_CASES: list[tuple[str, str, dict[str, Any]]] = [
 
 async def _feature_answers() -> list[tuple[int, Any, list[str], bool]]:
     """Per case: status, body, what ran, and whether FastAPI's dependency solver ran."""
-    solved: list[int] = []
-    solve = fastapi.routing.solve_dependencies
-
-    async def counting_solve(**kwargs: Any) -> Any:
-        solved.append(1)
-        return await solve(**kwargs)
-
     answers = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(fastapi.routing, "solve_dependencies", counting_solve)
+    with _fastapis_solver_calls() as solved:
         for method, path, kwargs in FEATURE_CASES:
             calls: list[str] = []
             solves = len(solved)

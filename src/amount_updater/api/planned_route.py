@@ -77,12 +77,7 @@ class _Plan:
     embed_body_fields: bool
     response_field: Any
     status_code: int | None
-    include: Any
-    exclude: Any
-    by_alias: bool
-    exclude_unset: bool
-    exclude_defaults: bool
-    exclude_none: bool
+    response_model_options: dict[str, Any]  # `serialize_response`'s include, exclude, by_alias...
     overrides: Any  # who holds `dependency_overrides` (the app)
     endpoint_context: Any  # where the endpoint is, for a ResponseValidationError's message
 
@@ -131,12 +126,17 @@ def _plan(route: Any) -> _Plan | None:
         embed_body_fields=route._embed_body_fields,
         response_field=route.response_field,
         status_code=route.status_code,
-        include=route.response_model_include,
-        exclude=route.response_model_exclude,
-        by_alias=route.response_model_by_alias,
-        exclude_unset=route.response_model_exclude_unset,
-        exclude_defaults=route.response_model_exclude_defaults,
-        exclude_none=route.response_model_exclude_none,
+        response_model_options={
+            option: getattr(route, f"response_model_{option}")
+            for option in (
+                "include",
+                "exclude",
+                "by_alias",
+                "exclude_unset",
+                "exclude_defaults",
+                "exclude_none",
+            )
+        },
         overrides=route.dependency_overrides_provider,
         endpoint_context=_endpoint_context(dependant.call),
     )
@@ -232,13 +232,8 @@ def _planned_handler(plan: _Plan, fallback: Handler) -> Handler:
         content = await serialize_response(
             field=plan.response_field,
             response_content=raw,
-            include=plan.include,
-            exclude=plan.exclude,
-            by_alias=plan.by_alias,
-            exclude_unset=plan.exclude_unset,
-            exclude_defaults=plan.exclude_defaults,
-            exclude_none=plan.exclude_none,
             endpoint_ctx=plan.endpoint_context,
+            **plan.response_model_options,
             dump_json=True,
         )
         response = (
