@@ -4,6 +4,8 @@ order, and a request that cannot start in time is refused with 503 `overloaded`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 import httpx
 import pytest
@@ -93,18 +95,28 @@ def held_stripe(
     return reached, release, reads
 
 
+def _add_a_mug(client: httpx.AsyncClient) -> Coroutine[Any, Any, httpx.Response]:
+    return client.post(CHANGE_URL, json={"product_id": "mug"}, headers=token_for())
+
+
+async def _first_holding_stripe(
+    client: httpx.AsyncClient, reached: asyncio.Event
+) -> asyncio.Task[httpx.Response]:
+    """A change sent in the background, once it holds the only slot (it waits at Stripe)."""
+    first = asyncio.create_task(_add_a_mug(client))
+    await asyncio.wait_for(reached.wait(), 2)
+    return first
+
+
 class TestThroughTheApp:
     @pytest.mark.asyncio
     async def test_a_request_that_cannot_start_in_time_is_503_overloaded_and_reaches_no_stripe(
         self, client: httpx.AsyncClient, held_stripe
     ):
         reached, release, reads = held_stripe
-        first = asyncio.create_task(
-            client.post(CHANGE_URL, json={"product_id": "mug"}, headers=token_for())
-        )
-        await asyncio.wait_for(reached.wait(), 2)
+        first = await _first_holding_stripe(client, reached)
 
-        second = await client.post(CHANGE_URL, json={"product_id": "mug"}, headers=token_for())
+        second = await _add_a_mug(client)
 
         assert second.status_code == 503, second.text
         assert second.headers["content-type"] == "application/problem+json"
@@ -123,13 +135,8 @@ class TestThroughTheApp:
         self, client: httpx.AsyncClient, held_stripe
     ):
         reached, release, reads = held_stripe
-        first = asyncio.create_task(
-            client.post(CHANGE_URL, json={"product_id": "mug"}, headers=token_for())
-        )
-        await asyncio.wait_for(reached.wait(), 2)
-        second = asyncio.create_task(
-            client.post(CHANGE_URL, json={"product_id": "mug"}, headers=token_for())
-        )
+        first = await _first_holding_stripe(client, reached)
+        second = asyncio.create_task(_add_a_mug(client))
         await asyncio.sleep(0.05)
         assert len(reads) == 1  # the second is queued, not at work
         release.set()
@@ -142,10 +149,7 @@ class TestThroughTheApp:
         self, client: httpx.AsyncClient, held_stripe
     ):
         reached, release, _ = held_stripe
-        first = asyncio.create_task(
-            client.post(CHANGE_URL, json={"product_id": "mug"}, headers=token_for())
-        )
-        await asyncio.wait_for(reached.wait(), 2)
+        first = await _first_holding_stripe(client, reached)
         for path in ("/healthz", "/v1/catalog", "/metrics"):
             response = await asyncio.wait_for(client.get(path), BUDGET_S / 6)
             assert response.status_code == 200, path
