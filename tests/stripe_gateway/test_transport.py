@@ -17,7 +17,11 @@ import pytest
 import pytest_asyncio
 import respx
 
-from amount_updater.stripe_gateway.transport import HTTP11Transport, stripe_http_client
+from amount_updater.stripe_gateway.transport import (
+    HTTP11Transport,
+    _read_response,
+    stripe_http_client,
+)
 
 TIMEOUT = 2.0  # only reached when a test fails: every answer here comes in milliseconds
 LIMIT = 5.0  # per test
@@ -887,3 +891,30 @@ async def test_a_closed_stripe_http_client_refuses_to_send(server: ScriptedServe
 
 async def _write(writer: asyncio.StreamWriter, data: bytes) -> None:
     writer.write(data)
+
+
+@pytest.mark.parametrize("encoding", [None, b"gzip"])
+def test_an_answer_is_built_read_as_httpx_builds_it_from_its_content(
+    encoding: bytes | None,
+) -> None:
+    text = '{"id": "cs_1", "name": "caf\u00e9"}'.encode()
+    headers = [(b"Content-Type", b"application/json"), (b"Request-Id", b"req_1")]
+    body = text
+    if encoding is not None:
+        headers.append((b"Content-Encoding", encoding))
+        body = gzip.compress(text)
+    request = httpx.Request("GET", "https://api.stripe.com/v1/checkout/sessions/cs_1")
+
+    ours = _read_response(200, list(headers), body, request)
+    httpxs = httpx.Response(200, headers=list(headers), content=body, request=request)
+
+    assert ours.status_code == httpxs.status_code
+    assert ours.request is request
+    assert ours.content == httpxs.content == text
+    assert ours.json() == httpxs.json()
+    assert ours.text == httpxs.text
+    assert (ours.is_closed, ours.is_stream_consumed) == (httpxs.is_closed, True)
+    # httpx adds a Content-Length computed from the body it was given; every header the server
+    # sent is kept as sent.
+    assert ours.headers.raw[: len(headers)] == httpxs.headers.raw[: len(headers)]
+    assert ours.headers.get("request-id") == "req_1"

@@ -100,10 +100,7 @@ class _Connection(asyncio.Protocol):
             self._headers, self._body, self._headers_done = [], [], False
             return
         self._reusable = self._reusable and self._parser.should_keep_alive()
-        response = httpx.Response(
-            status, headers=self._headers, content=b"".join(self._body), request=request
-        )
-        answer.set_result(response)
+        answer.set_result(_read_response(status, self._headers, b"".join(self._body), request))
 
     # the exchange
 
@@ -185,7 +182,9 @@ class HTTP11Transport(httpx.AsyncBaseTransport):
         url = request.url
         origin: Origin = (url.raw_scheme, url.raw_host, url.port or _default_port(url.raw_scheme))
         timeouts = request.extensions.get("timeout", {})
-        head = _serialize(request, await request.aread())
+        # A body given whole is read without the async iteration `aread` goes through.
+        body = request.read() if isinstance(request.stream, httpx.ByteStream) else None
+        head = _serialize(request, await request.aread() if body is None else body)
         connection = self._idle_connection(origin) or await self._connect(
             origin, timeouts.get("connect")
         )
@@ -254,6 +253,28 @@ def _default_port(scheme: bytes) -> int:
     return 443 if scheme == b"https" else 80
 
 
+def _read_response(
+    status: int, headers: list[tuple[bytes, bytes]], body: bytes, request: httpx.Request
+) -> httpx.Response:
+    """The answer as httpx builds it from `content=` and reads it, for an unencoded body.
+
+    httpx's own way (`Response(content=...)`) runs the body through its decoder and chunker
+    generators and adds a Content-Length header: 19 us of CPU per answer, against 3 us for
+    building it on the body as is and recording it read (measured with timeit on a 6 KB answer;
+    twice per change). This sets the attributes `read()` and `close()` set (`_content` is private
+    to httpx; a test compares both ways). An encoded answer (gzip, ...) still takes httpx's
+    way, which decodes it.
+    """
+    if any(name.lower() == b"content-encoding" for name, _ in headers):
+        return httpx.Response(status, headers=headers, content=body, request=request)
+    response = httpx.Response(
+        status, headers=headers, stream=httpx.ByteStream(body), request=request
+    )
+    response._content = body
+    response.is_stream_consumed = response.is_closed = True
+    return response
+
+
 def _serialize(request: httpx.Request, body: bytes) -> bytes:
     url = request.url
     lines = [request.method.encode("ascii"), b" ", url.raw_path, b" HTTP/1.1\r\n"]
@@ -262,12 +283,13 @@ def _serialize(request: httpx.Request, body: bytes) -> bytes:
         lowered = name.lower()
         if lowered in _FRAMING:
             continue  # the body goes out whole, with its own length
-        if _UNSAFE(name) or _UNSAFE(value):
-            raise httpx.LocalProtocolError(
-                f"Invalid character in header {name!r}.", request=request
-            )
         has_host = has_host or lowered == b"host"
         lines += (name, b": ", value, b"\r\n")
+    # One search over every name and value (the separators are added after it) instead of two
+    # per header.
+    if _UNSAFE(b"".join(lines[4::4]) + b"".join(lines[6::4])):
+        name = next(n for n, v in request.headers.raw if _UNSAFE(n) or _UNSAFE(v))
+        raise httpx.LocalProtocolError(f"Invalid character in header {name!r}.", request=request)
     if not has_host:
         lines[4:4] = (b"Host: ", url.netloc, b"\r\n")
     if body or request.method in _BODY_METHODS:
