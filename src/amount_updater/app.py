@@ -220,10 +220,16 @@ def create_app(
         mount_sandbox(app, clock=clock)
     admission = None
     if settings.max_active_requests:
+        ceiling = settings.max_active_requests
+        floor = min(settings.min_active_requests, ceiling)
         admission = Admission(
-            settings.max_active_requests,
+            ceiling,
+            floor=floor,
+            start=max(floor, min(ceiling, 128)),
+            target_lag_s=settings.admission_target_lag_ms / 1000,
             max_wait_s=queue_wait_s(settings.request_budget_s),
             on_wait=metrics.admission_waits.inc,
+            on_limit=metrics.admission_limit.set,
         )
     app.add_middleware(
         EdgeMiddleware,

@@ -50,12 +50,10 @@ class Settings(BaseSettings):
     # Stripe.js's runServerUpdate gives the server 20 s: answer well inside that, retries included.
     request_budget_s: Annotated[float, Field(gt=0, le=19)] = 15.0
     # Requests that call Stripe at work at once in one worker; the others queue (http/admission).
-    # 0: no limit. Scenario B of the benchmarks (512 connections, Stripe in 100 ms): 192 never
-    # let a request time out, also when the machine was slowed by others, at the price of some
-    # idle CPU (0.89 cores busy, 814 updates/s); 320 kept the CPU busy (about 1,050 updates/s)
-    # but let 61 requests time out in a round where the machine was slow; 384 and 512 did so
-    # on a quiet machine too. Timeouts cost shoppers more than throughput does: 192.
-    max_active_requests: Annotated[int, Field(ge=0, le=100_000)] = 192
+    # The limit adapts to the event loop's lag between these bounds. 0: no limit at all.
+    max_active_requests: Annotated[int, Field(ge=0, le=100_000)] = 1024
+    min_active_requests: Annotated[int, Field(ge=1, le=100_000)] = 64
+    admission_target_lag_ms: Annotated[float, Field(gt=0, le=10_000)] = 50.0
     redis_url: SecretStr | None = None
     idempotency_ttl_s: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
     # 0 disables a limit. Stripe allows 1,000 updates per PaymentIntent per hour.

@@ -4,6 +4,7 @@ order, and a request that cannot start in time is refused with 503 `overloaded`.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -62,6 +63,115 @@ class TestAdmission:
     def test_a_limit_below_one_is_refused(self):
         with pytest.raises(ValueError, match="at least 1"):
             Admission(0, max_wait_s=1, on_wait=lambda: None)
+
+    @pytest.mark.asyncio
+    async def test_a_slot_granted_to_a_request_cancelled_before_it_ran_is_given_back(self):
+        admission = Admission(1, max_wait_s=5, on_wait=lambda: None)
+        await admission.enter()
+        waiting = asyncio.create_task(admission.enter())
+        await asyncio.sleep(0.01)
+        admission.leave()  # the slot goes to the waiting request...
+        waiting.cancel()  # ...which is cancelled before it runs
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert admission.active == 0
+        await asyncio.wait_for(admission.enter(), 0.1)
+
+    @pytest.mark.asyncio
+    async def test_a_cancelled_waiter_is_passed_over_for_the_next_one(self):
+        admission = Admission(1, max_wait_s=5, on_wait=lambda: None)
+        await admission.enter()
+        gone = asyncio.create_task(admission.enter())
+        next_one = asyncio.create_task(admission.enter())
+        await asyncio.sleep(0.01)
+        gone.cancel()
+        await asyncio.sleep(0.01)
+        admission.leave()
+        await asyncio.wait_for(next_one, 0.1)
+        assert admission.active == 1
+
+
+class TestAdaptiveLimit:
+    """Between its floor and its ceiling, the limit follows the event loop's lag."""
+
+    @pytest.mark.asyncio
+    async def test_while_requests_queue_and_the_loop_keeps_up_the_limit_rises_and_admits_them(
+        self,
+    ):
+        limits: list[int] = []
+        admission = Admission(
+            4,
+            floor=1,
+            start=1,
+            step=1,
+            interval_s=0.01,
+            target_lag_s=0.5,
+            max_wait_s=5,
+            on_wait=lambda: None,
+            on_limit=limits.append,
+        )
+        await admission.enter()
+        queued = [asyncio.create_task(admission.enter()) for _ in range(3)]
+        await asyncio.wait_for(asyncio.gather(*queued), 2)  # no slot was given back
+        assert admission.active == 4
+        assert limits == [1, 2, 3, 4]
+
+    @pytest.mark.asyncio
+    async def test_without_a_queue_the_limit_stays(self):
+        limits: list[int] = []
+        admission = Admission(
+            4,
+            floor=1,
+            start=2,
+            interval_s=0.01,
+            max_wait_s=5,
+            on_wait=lambda: None,
+            on_limit=limits.append,
+        )
+        await admission.enter()
+        await asyncio.sleep(0.1)
+        assert limits == [2]
+
+    @pytest.mark.asyncio
+    async def test_when_the_loop_lags_the_limit_falls_to_its_floor_and_no_lower(self):
+        limits: list[int] = []
+        admission = Admission(
+            20,
+            floor=17,
+            interval_s=0.01,
+            target_lag_s=0.005,
+            max_wait_s=5,
+            on_wait=lambda: None,
+            on_limit=limits.append,
+        )
+        await admission.enter()
+        for _ in range(5):
+            time.sleep(0.03)  # CPU work that holds the loop: the lag timer runs late
+            await asyncio.sleep(0.02)
+        assert limits == [20, 18, 17]  # a tenth at a time (at least one), down to the floor
+        assert admission.limit == 17
+
+    @pytest.mark.asyncio
+    async def test_a_lowered_limit_admits_no_one_until_the_active_fall_below_it(self):
+        admission = Admission(
+            2, floor=1, interval_s=0.05, target_lag_s=0.005, max_wait_s=5, on_wait=lambda: None
+        )
+        await admission.enter()
+        await admission.enter()
+        time.sleep(0.08)
+        await asyncio.sleep(0.001)  # the lag timer, late, runs now; the next one is 50 ms away
+        assert admission.limit == 1
+        waiting = asyncio.create_task(admission.enter())
+        await asyncio.sleep(0)
+        admission.leave()  # 1 active: still at the limit
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        admission.leave()
+        await asyncio.wait_for(waiting, 0.1)
+
+    def test_a_floor_above_the_ceiling_is_refused(self):
+        with pytest.raises(ValueError, match="floor at most the ceiling"):
+            Admission(2, floor=3, max_wait_s=1, on_wait=lambda: None)
 
 
 @pytest.mark.parametrize(("budget_s", "wait_s"), [(15, 4), (9, 3), (0.6, 0.2), (19, 0.1)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20)
 
@@ -54,7 +54,12 @@ class Metrics:
         )
         self.admission_waits = Counter(
             "amount_updater_admission_waits",
-            "Requests that queued for a slot (AMOUNT_UPDATER_MAX_ACTIVE_REQUESTS were at work)",
+            "Requests that queued for a slot (the admission limit was at work)",
+            registry=r,
+        )
+        self.admission_limit = Gauge(
+            "amount_updater_admission_limit",
+            "Requests that call Stripe allowed at work at once; adapts to the event loop's lag",
             registry=r,
         )
         self.overloaded = Counter(
