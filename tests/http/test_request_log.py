@@ -264,7 +264,7 @@ class TestRequestId:
         replaced = response.headers["x-request-id"]
         assert replaced != incoming
         assert len(replaced) == 32
-        assert int(replaced, 16) >= 0  # a uuid4 in hex
+        assert int(replaced, 16) >= 0  # 128 random bits in hex
         assert the_request_record(caplog)["request_id"] == replaced
 
     @pytest.mark.asyncio
