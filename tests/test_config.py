@@ -47,7 +47,7 @@ def test_defaults_without_any_environment():
     assert settings.catalog_path is None
     assert settings.log_level == "INFO"
     assert settings.max_body_bytes == 64 * 1024
-    assert (settings.max_active_requests, settings.min_active_requests) == (1024, 64)
+    assert (settings.max_active_requests, settings.min_active_requests) == (320, 64)
     assert settings.admission_target_lag_ms == 50.0
 
 

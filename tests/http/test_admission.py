@@ -271,6 +271,23 @@ class TestThroughTheApp:
         assert (await first).status_code == 200
 
 
+class TestDefaults:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        fields = Settings.model_fields
+        return settings.model_copy(
+            update={
+                name: fields[name].default
+                for name in ("max_active_requests", "min_active_requests")
+            }
+        )
+
+    @pytest.mark.asyncio
+    async def test_the_limit_starts_at_128_and_is_exported(self, client: httpx.AsyncClient):
+        metrics = await client.get("/metrics")
+        assert "amount_updater_admission_limit 128.0" in metrics.text
+
+
 class TestUnlimited:
     @pytest.fixture
     def settings(self, settings: Settings) -> Settings:

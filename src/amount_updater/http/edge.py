@@ -18,8 +18,8 @@ layers, measured with `make bench`). For each request it:
 from __future__ import annotations
 
 import logging
-import re
 import os
+import re
 import time
 
 from starlette.exceptions import HTTPException
