@@ -50,14 +50,16 @@ class Settings(BaseSettings):
     # Stripe.js's runServerUpdate gives the server 20 s: answer well inside that, retries included.
     request_budget_s: Annotated[float, Field(gt=0, le=19)] = 15.0
     # Requests that call Stripe at work at once in one worker; the others queue (http/admission).
-    # The limit starts at 128 and follows the event loop's lag between the minimum and the
-    # maximum: up while requests queue and the lag stays under half the target, down a tenth at a
-    # time when it passes the target. 0 as the maximum: no limit at all. Measured in scenario B of
-    # the benchmarks (512 connections, Stripe in 100 ms, one worker): a fixed 192 never let a
-    # request time out but left CPU idle (814 updates/s); a fixed 320 kept the CPU busy (about
-    # 1,000/s) but let 61 requests time out in one slow round; 384 and more let requests time
-    # out on a quiet machine too. With these bounds the limit sat between 280 and 320 (994
-    # updates/s, p99 1.8 s, no timeout, with a CPU hog running beside it).
+    # The limit starts at 128 (or the maximum, if lower) and follows the event loop's lag between
+    # the minimum and the maximum: up while requests queue and the lag stays under half the
+    # target, down a tenth at a time when it passes the target. A minimum equal to the maximum
+    # fixes the limit (a minimum above the maximum is lowered to it); 0 as the maximum: no limit
+    # at all. Measured in scenario B of the benchmarks (512 connections, Stripe in 100 ms, one
+    # worker): a fixed 192 never let a request time out but left CPU idle (814 updates/s); a
+    # fixed 320 kept the CPU busy (about 1,000/s) but let 61 requests time out in one slow round;
+    # a fixed 384 or more let requests time out on a quiet machine too. With these bounds the
+    # limit sat between 250 and 320 (1,165-1,195 updates/s, p99 1.4-1.5 s), and between 150 and
+    # 280 with a CPU hog beside the worker (740-880/s, p99 1.8-2.3 s), with no timeout.
     max_active_requests: Annotated[int, Field(ge=0, le=100_000)] = 320
     min_active_requests: Annotated[int, Field(ge=1, le=100_000)] = 64
     admission_target_lag_ms: Annotated[float, Field(gt=0, le=10_000)] = 50.0

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+import uvloop
 
 from amount_updater.config import Settings
 from amount_updater.http.admission import Admission, Overloaded, queue_wait_s
@@ -168,6 +169,96 @@ class TestAdaptiveLimit:
         assert not waiting.done()
         admission.leave()
         await asyncio.wait_for(waiting, 0.1)
+
+    @pytest.mark.parametrize("loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop])
+    def test_a_loop_busy_for_whole_passes_reads_as_lagging_on_either_loop(self, loop_factory):
+        # uvloop runs due timers before the callbacks already queued: the lag is read from a
+        # callback queued by the timer, which waits for the whole pass.
+        async def busy_passes() -> list[int]:
+            limits: list[int] = []
+            admission = Admission(
+                20,
+                floor=10,
+                interval_s=0.1,
+                target_lag_s=0.04,
+                max_wait_s=5,
+                on_wait=lambda: None,
+                on_limit=limits.append,
+            )
+            await admission.enter()
+            for _ in range(15):
+                time.sleep(0.06)  # each pass of the loop takes 60 ms
+                await asyncio.sleep(0)
+            return limits
+
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            limits = runner.run(busy_passes())
+        assert len(limits) > 1
+        assert limits[-1] < 20
+
+    @pytest.mark.asyncio
+    async def test_the_timer_stops_when_idle_and_starts_again_with_the_next_request(self):
+        limits: list[int] = []
+        admission = Admission(
+            8,
+            floor=1,
+            start=1,
+            step=1,
+            interval_s=0.01,
+            target_lag_s=0.5,
+            max_wait_s=5,
+            on_wait=lambda: None,
+            on_limit=limits.append,
+        )
+        await admission.enter()
+        assert admission.measuring
+        admission.leave()
+        await asyncio.sleep(0.05)
+        assert not admission.measuring
+        await admission.enter()
+        assert admission.measuring
+        queued = asyncio.create_task(admission.enter())
+        await asyncio.wait_for(queued, 2)  # admitted by a rise of the limit
+        assert limits == [1, 2]
+
+    def test_one_admission_serves_a_second_event_loop(self):
+        admission = Admission(
+            8,
+            floor=1,
+            start=1,
+            step=1,
+            interval_s=0.01,
+            target_lag_s=0.5,
+            max_wait_s=5,
+            on_wait=lambda: None,
+        )
+
+        async def one_queued_request() -> None:
+            await admission.enter()
+            await asyncio.wait_for(admission.enter(), 2)  # needs the limit to rise
+            admission.leave()
+            admission.leave()
+
+        asyncio.run(one_queued_request())
+        asyncio.run(one_queued_request())
+        assert admission.limit >= 2
+
+    @pytest.mark.asyncio
+    async def test_a_slot_that_comes_as_the_wait_runs_out_is_taken(self):
+        admission = Admission(1, max_wait_s=0.05, on_wait=lambda: None)
+        await admission.enter()
+        waiting = asyncio.create_task(admission.enter())
+        await asyncio.sleep(0)  # it queues, with 50 ms to wait from about now
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        # The loop is held past the end of the wait, so the slot given back at 45 ms and the
+        # end of the wait at 50 ms are both handled in the same pass, the slot first.
+        loop.call_at(start + 0.03, time.sleep, 0.03)
+        loop.call_at(start + 0.045, admission.leave)
+        await asyncio.sleep(0.1)
+        assert waiting.done()
+        assert waiting.exception() is None
+        assert admission.active == 1
 
     def test_a_floor_above_the_ceiling_is_refused(self):
         with pytest.raises(ValueError, match="floor at most the ceiling"):

@@ -276,7 +276,20 @@ async def test_a_header_that_would_split_the_request_is_refused_unsent(
 ) -> None:
     request = httpx.Request("GET", server.url + "/v1/x", headers=[(b"X-Note", value.encode())])
 
-    with pytest.raises(httpx.LocalProtocolError):
+    with pytest.raises(httpx.LocalProtocolError, match="X-Note"):
+        await client.send(request)
+    assert server.requests == []
+
+
+@bounded
+async def test_a_header_name_that_would_split_the_request_is_refused_unsent(
+    server: ScriptedServer, client: httpx.AsyncClient
+) -> None:
+    request = httpx.Request(
+        "GET", server.url + "/v1/x", headers=[(b"X-Injected: 1\r\nX-Note", b"v")]
+    )
+
+    with pytest.raises(httpx.LocalProtocolError, match="X-Injected"):
         await client.send(request)
     assert server.requests == []
 
