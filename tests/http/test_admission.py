@@ -92,6 +92,23 @@ class TestAdmission:
         assert admission.active == 1
 
 
+# A limit that starts at 1 and rises one at a time while requests queue; lag never stops it.
+RISING = {"floor": 1, "start": 1, "step": 1, "target_lag_s": 0.5}
+
+
+def _adaptive(ceiling: int, **options: Any) -> tuple[Admission, list[int]]:
+    """An adaptive gate (lag timer every 10 ms unless given) and every limit it sets, in order."""
+    limits: list[int] = []
+    admission = Admission(
+        ceiling,
+        max_wait_s=5,
+        on_wait=lambda: None,
+        on_limit=limits.append,
+        **{"interval_s": 0.01, **options},
+    )
+    return admission, limits
+
+
 class TestAdaptiveLimit:
     """Between its floor and its ceiling, the limit follows the event loop's lag."""
 
@@ -99,18 +116,7 @@ class TestAdaptiveLimit:
     async def test_while_requests_queue_and_the_loop_keeps_up_the_limit_rises_and_admits_them(
         self,
     ):
-        limits: list[int] = []
-        admission = Admission(
-            4,
-            floor=1,
-            start=1,
-            step=1,
-            interval_s=0.01,
-            target_lag_s=0.5,
-            max_wait_s=5,
-            on_wait=lambda: None,
-            on_limit=limits.append,
-        )
+        admission, limits = _adaptive(4, **RISING)
         await admission.enter()
         queued = [asyncio.create_task(admission.enter()) for _ in range(3)]
         await asyncio.wait_for(asyncio.gather(*queued), 2)  # no slot was given back
@@ -119,32 +125,14 @@ class TestAdaptiveLimit:
 
     @pytest.mark.asyncio
     async def test_without_a_queue_the_limit_stays(self):
-        limits: list[int] = []
-        admission = Admission(
-            4,
-            floor=1,
-            start=2,
-            interval_s=0.01,
-            max_wait_s=5,
-            on_wait=lambda: None,
-            on_limit=limits.append,
-        )
+        admission, limits = _adaptive(4, floor=1, start=2)
         await admission.enter()
         await asyncio.sleep(0.1)
         assert limits == [2]
 
     @pytest.mark.asyncio
     async def test_when_the_loop_lags_the_limit_falls_to_its_floor_and_no_lower(self):
-        limits: list[int] = []
-        admission = Admission(
-            20,
-            floor=17,
-            interval_s=0.01,
-            target_lag_s=0.005,
-            max_wait_s=5,
-            on_wait=lambda: None,
-            on_limit=limits.append,
-        )
+        admission, limits = _adaptive(20, floor=17, target_lag_s=0.005)
         await admission.enter()
         for _ in range(5):
             time.sleep(0.03)  # CPU work that holds the loop: the lag timer runs late
@@ -154,9 +142,7 @@ class TestAdaptiveLimit:
 
     @pytest.mark.asyncio
     async def test_a_lowered_limit_admits_no_one_until_the_active_fall_below_it(self):
-        admission = Admission(
-            2, floor=1, interval_s=0.05, target_lag_s=0.005, max_wait_s=5, on_wait=lambda: None
-        )
+        admission, _ = _adaptive(2, floor=1, interval_s=0.05, target_lag_s=0.005)
         await admission.enter()
         await admission.enter()
         time.sleep(0.08)
@@ -175,16 +161,7 @@ class TestAdaptiveLimit:
         # uvloop runs due timers before the callbacks already queued: the lag is read from a
         # callback queued by the timer, which waits for the whole pass.
         async def busy_passes() -> list[int]:
-            limits: list[int] = []
-            admission = Admission(
-                20,
-                floor=10,
-                interval_s=0.1,
-                target_lag_s=0.04,
-                max_wait_s=5,
-                on_wait=lambda: None,
-                on_limit=limits.append,
-            )
+            admission, limits = _adaptive(20, floor=10, interval_s=0.1, target_lag_s=0.04)
             await admission.enter()
             for _ in range(15):
                 time.sleep(0.06)  # each pass of the loop takes 60 ms
@@ -198,18 +175,7 @@ class TestAdaptiveLimit:
 
     @pytest.mark.asyncio
     async def test_the_timer_stops_when_idle_and_starts_again_with_the_next_request(self):
-        limits: list[int] = []
-        admission = Admission(
-            8,
-            floor=1,
-            start=1,
-            step=1,
-            interval_s=0.01,
-            target_lag_s=0.5,
-            max_wait_s=5,
-            on_wait=lambda: None,
-            on_limit=limits.append,
-        )
+        admission, limits = _adaptive(8, **RISING)
         await admission.enter()
         assert admission.measuring
         admission.leave()
@@ -222,16 +188,7 @@ class TestAdaptiveLimit:
         assert limits == [1, 2]
 
     def test_one_admission_serves_a_second_event_loop(self):
-        admission = Admission(
-            8,
-            floor=1,
-            start=1,
-            step=1,
-            interval_s=0.01,
-            target_lag_s=0.5,
-            max_wait_s=5,
-            on_wait=lambda: None,
-        )
+        admission, _ = _adaptive(8, **RISING)
 
         async def one_queued_request() -> None:
             await admission.enter()
