@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from amount_updater import __version__
 from amount_updater.api.deps import document_credentials
+from amount_updater.api.direct_routes import DirectRoutes
 from amount_updater.api.problems import install_problem_handlers
 from amount_updater.api.rate_limits import RateLimits
 from amount_updater.api.routes import ROUTERS
@@ -204,6 +205,8 @@ def create_app(
         methods=["GET"],
         include_in_schema=False,
     )
+    # The innermost layer: planned routes' requests skip FastAPI's routing from here.
+    app.add_middleware(DirectRoutes, exception_handlers=app.exception_handlers)
     app.add_middleware(
         IdempotencyMiddleware,
         exclude=("/v1/quotes", "/v1/webhooks/", "/_sandbox/"),

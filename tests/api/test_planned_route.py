@@ -361,8 +361,9 @@ def _features_app(calls: list[str]) -> FastAPI:
         path: Annotated[str, Depends(connection)],
         key: Annotated[str | None, Security(api_key)],
         limit: Annotated[int, Query(ge=1)] = 10,
+        tag: Annotated[list[str], Query()] = [],  # noqa: B006  # a sequence: FastAPI's reader
     ) -> Echo:
-        seen = [kind, str(first), str(second), noted, path, str(key), str(limit)]
+        seen = [kind, str(first), str(second), noted, path, str(key), str(limit), *tag]
         return Echo(name=item.name, quantity=item.quantity, seen=seen, header=None)
 
     @router.delete("/features/{kind}", status_code=204)
@@ -382,6 +383,10 @@ FEATURE_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/features/wrap", {"json": {"name": "w"}, "headers": {"X-Note": "far too long"}}),
     ("POST", "/features/WRAP", {"json": {"name": "w"}, "headers": {"X-Note": "hi"}}),
     ("POST", "/features/wrap?limit=0", {"json": {"name": "w"}, "headers": {"X-Note": "hi"}}),
+    ("POST", "/features/wrap?limit=", {"json": {"name": "w"}, "headers": {"X-Note": "hi"}}),
+    ("POST", "/features/wrap?limit=2&limit=x", {"json": {"name": "w"}, "headers": NOTE_AND_KEY}),
+    ("POST", "/features/wrap?tag=a&tag=b", {"json": {"name": "w"}, "headers": NOTE_AND_KEY}),
+    ("POST", "/features/wrap", {"json": {"name": "w"}, "headers": {"X-Note": ""}}),
     ("POST", "/features/wrap", {"json": {"name": 1}, "headers": {"X-Note": "hi"}}),
     ("DELETE", "/features/wrap", {}),
 ]  # fmt: skip

@@ -9,8 +9,14 @@ handler, 105-109 us through this one).
 
 `PlannedRoute` walks the tree once, when the route is built, and keeps what a request needs: the
 dependency calls in FastAPI's order, the parameters each node reads, the body field. A request
-then goes through FastAPI's own readers and validators (`request_params_to_args`,
-`request_body_to_args`, `serialize_response`), so values, answers and errors are FastAPI's.
+then goes through FastAPI's own validators (`request_body_to_args`, each parameter field's
+validation as `request_params_to_args` runs it, `serialize_response`), so values, answers and
+errors are FastAPI's. Plain parameters (one name, not a sequence, a model or JSON) are read the
+way `request_params_to_args` reads them, with what it works out per request decided once.
+
+The handler has two halves, `prepare` (validate) and `respond` (run): `DirectRoutes`
+(api/direct_routes.py) calls them without FastAPI's routing, for the paths without parameters
+that a planned handler told it it serves.
 
 It only takes the common path. Anything else is handed, whole and untouched, to the handler
 FastAPI built for the same route:
@@ -24,7 +30,8 @@ FastAPI built for the same route:
   handler.
 
 FastAPI's own telemetry spans (off unless an OpenTelemetry provider is configured; this app
-configures none) do not cover the dependencies and endpoint of a planned request.
+configures none) do not cover the dependencies and endpoint of a planned request, nor name the
+route of a request `DirectRoutes` serves.
 
 It relies on FastAPI internals (those readers, and the context FastAPI 0.165+ builds an included
 route's handler in), so pyproject pins FastAPI's minor version; tests/api/test_planned_route.py
@@ -42,9 +49,17 @@ from typing import Any
 
 import fastapi.routing
 from fastapi import params
+from fastapi._compat import Undefined, field_annotation_is_sequence
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
-from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
+from fastapi.dependencies.utils import (
+    _get_param_aliases,
+    _get_param_model,
+    _is_json_field,
+    _validate_value_with_model_field,
+    request_body_to_args,
+    request_params_to_args,
+)
 from fastapi.routing import APIRoute, serialize_response
 from fastapi.utils import is_body_allowed_for_status_code
 from starlette.exceptions import HTTPException
@@ -66,7 +81,7 @@ class _Node:
     use_cache: bool
     dependencies: tuple[_Node, ...]
     # The parameters it reads, with where from: path, query string or headers.
-    readers: tuple[tuple[Callable[[Request], Any], list[Any]], ...]
+    readers: tuple[tuple[Callable[[Request], Any], _Reader], ...]
     request_names: tuple[str, ...]  # parameters that receive the Request itself
 
 
@@ -80,6 +95,7 @@ class _Plan:
     response_model_options: dict[str, Any]  # `serialize_response`'s include, exclude, by_alias...
     overrides: Any  # who holds `dependency_overrides` (the app)
     endpoint_context: Any  # where the endpoint is, for a ResponseValidationError's message
+    max_body_size: int | None  # the route's own limit (FastAPI checks it around the handler)
 
 
 class PlannedRoute(APIRoute):
@@ -89,7 +105,7 @@ class PlannedRoute(APIRoute):
         fallback = super().get_route_handler()
         route = _route_being_built(self)
         plan = None if route is None else _plan(route)
-        return fallback if plan is None else _planned_handler(plan, fallback)
+        return fallback if plan is None else PlannedHandler(plan, fallback)
 
 
 def _route_being_built(route: APIRoute) -> Any:
@@ -139,6 +155,7 @@ def _plan(route: Any) -> _Plan | None:
         },
         overrides=route.dependency_overrides_provider,
         endpoint_context=_endpoint_context(dependant.call),
+        max_body_size=getattr(route, "max_body_size", None),
     )
 
 
@@ -170,7 +187,7 @@ def _node(dependant: Dependant, *, name: str | None, root: bool) -> _Node | None
             return None
         dependencies.append(node)
     readers = tuple(
-        (source, fields)
+        (source, _reader(fields))
         for source, fields in (
             (_path_params, dependant.path_params),
             (_query_params, dependant.query_params),
@@ -205,27 +222,60 @@ def _is_coroutine_function(call: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(getattr(call, "__call__", None))  # noqa: B004
 
 
-def _planned_handler(plan: _Plan, fallback: Handler) -> Handler:
-    async def handler(request: Request) -> Response:
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A request that the plan can serve: its body and parameters, validated."""
+
+    body_values: dict[str, Any]
+    values: dict[int, dict[str, Any]]
+
+
+class PlannedHandler:
+    """A planned route's handler. `prepare` and `respond` are its two halves, for `DirectRoutes`
+    (api/direct_routes.py), which calls them without FastAPI's routing around them."""
+
+    def __init__(self, plan: _Plan, fallback: Handler) -> None:
+        self._plan = plan
+        self._fallback = fallback
+        self.reads_body = bool(plan.body_fields)
+
+    async def __call__(self, request: Request) -> Response:
+        ready = await self.prepare(request)
+        if ready is None:
+            return await self._fallback(request)
+        learn = request.scope.get(LEARN)
+        if learn is not None and not request.path_params and self._plan.max_body_size is None:
+            learn(request.scope, self)
+        return await self.respond(request, ready)
+
+    async def prepare(self, request: Request) -> _Ready | None:
+        """The validated body and parameters, or None when the plan does not take this request
+        (FastAPI's handler does). Nothing has run then."""
+        plan = self._plan
         if plan.overrides is not None and plan.overrides.dependency_overrides:
-            return await fallback(request)
-        values: dict[int, dict[str, Any]] = {}
+            return None
         body_values: dict[str, Any] = {}
         if plan.body_fields:
             body = await _json_body(request)
             if body is _UNREADABLE:
-                return await fallback(request)
+                return None
             body_values, errors = await request_body_to_args(
                 body_fields=plan.body_fields,
                 received_body=body,
                 embed_body_fields=plan.embed_body_fields,
             )
             if errors:
-                return await fallback(request)
+                return None
+        values: dict[int, dict[str, Any]] = {}
         if not _read_parameters(plan.endpoint, request, values):
-            return await fallback(request)
-        arguments = await _arguments(plan.endpoint, request, values, {})
-        arguments.update(body_values)
+            return None
+        return _Ready(body_values, values)
+
+    async def respond(self, request: Request, ready: _Ready) -> Response:
+        """Run the dependencies and the endpoint, and serialize its answer."""
+        plan = self._plan
+        arguments = await _arguments(plan.endpoint, request, ready.values, {})
+        arguments.update(ready.body_values)
         raw = await plan.endpoint.call(**arguments)
         if isinstance(raw, Response):
             return raw
@@ -245,7 +295,9 @@ def _planned_handler(plan: _Plan, fallback: Handler) -> Handler:
             response.body = b""
         return response
 
-    return handler
+
+# The scope key under which `DirectRoutes` asks to be told which planned handler served a path.
+LEARN = "amount_updater.learn_route"
 
 
 _UNREADABLE = object()
@@ -291,13 +343,59 @@ def _read_parameters(node: _Node, request: Request, values: dict[int, dict[str, 
     if not node.readers:
         return True
     own: dict[str, Any] = {}
-    for source, fields in node.readers:
-        read, errors = request_params_to_args(fields, source(request))
-        if errors:
+    for source, read in node.readers:
+        values_read = read(source(request))
+        if values_read is None:
             return False
-        own.update(read)
+        own.update(values_read)
     values[id(node)] = own
     return True
+
+
+# Reads one source's parameters (path, query string or headers); None when one does not validate.
+_Reader = Callable[[Any], dict[str, Any] | None]
+
+
+def _reader(fields: list[Any]) -> _Reader:
+    """A reader for `fields`, as `request_params_to_args` reads them.
+
+    That function works out, on every request and for every field, whether the field is a
+    model, a sequence or a JSON value and which names it may come under (walking its typing
+    metadata: about 25 us per request for one optional header). For a field that is none of
+    those and has one name, all it does is take that name's value (absent: the default) and
+    validate it; that much is decided here, once. Other fields keep FastAPI's reading.
+    """
+    simple = []
+    for field in fields:
+        aliases = _get_param_aliases(field)
+        if (
+            _get_param_model(field) is not None
+            or _is_json_field(field)
+            or field_annotation_is_sequence(field.field_info.annotation)
+            or len(aliases) != 1
+        ):
+            return functools.partial(_read_with_fastapi, fields)
+        alias = aliases[0][1]
+        simple.append((field, field.name, alias, (field.field_info.in_.value, alias)))
+
+    def read(received: Any) -> dict[str, Any] | None:
+        values: dict[str, Any] = {}
+        for field, name, alias, loc in simple:
+            value = received.get(alias)
+            valid, errors = _validate_value_with_model_field(
+                field=field, value=Undefined if value is None else value, values=values, loc=loc
+            )
+            if errors:
+                return None
+            values[name] = valid
+        return values
+
+    return read
+
+
+def _read_with_fastapi(fields: list[Any], received: Any) -> dict[str, Any] | None:
+    values, errors = request_params_to_args(fields, received)
+    return None if errors else values
 
 
 async def _arguments(

@@ -75,7 +75,7 @@ class StripeWire:
             raise stripe.APIConnectionError(  # type: ignore[no-untyped-call]  # untyped in the SDK
                 f"Could not reach Stripe ({type(exc).__name__}).", should_retry=True
             ) from exc
-        request_id = response.headers.get("request-id")
+        request_id = _request_id(response)
         try:
             data = orjson.loads(response.content)
         except orjson.JSONDecodeError:
@@ -86,6 +86,18 @@ class StripeWire:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    """Stripe's `Request-Id` header. Read from the raw headers: `Headers.get` first works out
+    the encoding of every name and value, which took half of the 8 us the lookup cost."""
+    return next(
+        (value.decode("latin-1") for name, value in response.headers.raw if name.lower() == _ID),
+        None,
+    )
+
+
+_ID = b"request-id"
 
 
 def api_url(base: httpx.URL, path: str, query: str | None) -> httpx.URL:
