@@ -37,7 +37,7 @@ async def _dependency() -> str:
     return "dependency"
 
 
-def _app() -> FastAPI:
+def _app(max_paths: int = 100) -> FastAPI:
     router = APIRouter(route_class=PlannedRoute)
 
     @router.post("/echo")
@@ -65,7 +65,7 @@ def _app() -> FastAPI:
 
     app.add_exception_handler(Teapot, teapot)
     app.add_exception_handler(410, gone)
-    app.add_middleware(DirectRoutes, exception_handlers=app.exception_handlers)
+    app.add_middleware(DirectRoutes, exception_handlers=app.exception_handlers, max_paths=max_paths)
     return app
 
 
@@ -122,14 +122,28 @@ async def test_requests_the_plan_declines_are_answered_by_fastapi():
 
 
 @pytest.mark.asyncio
-async def test_paths_with_parameters_are_always_routed():
+async def test_paths_with_parameters_are_learned_one_path_at_a_time():
     app = _app()
     with _routed() as routed:
         async with _client(app) as client:
-            for _ in range(2):
-                answer = await client.post("/items/a", json={"name": "x"})
-                assert answer.json() == {"name": "a", "seen": ["x"]}
-    assert routed == ["/items/a", "/items/a"]
+            answers = [
+                await client.post(f"/items/{name}", json={"name": "x"})
+                for name in ("a", "a", "b", "a", "b")
+            ]
+    assert [a.json()["name"] for a in answers] == ["a", "a", "b", "a", "b"]
+    assert routed == ["/items/a", "/items/b"]
+
+
+@pytest.mark.asyncio
+async def test_the_table_keeps_the_newest_paths_up_to_its_bound():
+    app = _app(max_paths=2)
+    with _routed() as routed:
+        async with _client(app) as client:
+            for name in ("a", "b", "c", "c", "b", "a"):
+                answer = await client.post(f"/items/{name}", json={"name": "x"})
+                assert answer.json()["name"] == name
+    # Learning c pushed a out; b and c stayed; a, back, is routed and learned again.
+    assert routed == ["/items/a", "/items/b", "/items/c", "/items/a"]
 
 
 @pytest.mark.asyncio

@@ -15,8 +15,8 @@ errors are FastAPI's. Plain parameters (one name, not a sequence, a model or JSO
 way `request_params_to_args` reads them, with what it works out per request decided once.
 
 The handler has two halves, `prepare` (validate) and `respond` (run): `DirectRoutes`
-(api/direct_routes.py) calls them without FastAPI's routing, for the paths without parameters
-that a planned handler told it it serves.
+(api/direct_routes.py) calls them without FastAPI's routing, for the paths a planned handler
+told it it serves.
 
 It only takes the common path. Anything else is handed, whole and untouched, to the handler
 FastAPI built for the same route:
@@ -244,7 +244,7 @@ class PlannedHandler:
         if ready is None:
             return await self._fallback(request)
         learn = request.scope.get(LEARN)
-        if learn is not None and not request.path_params and self._plan.max_body_size is None:
+        if learn is not None and self._plan.max_body_size is None:
             learn(request.scope, self)
         return await self.respond(request, ready)
 
