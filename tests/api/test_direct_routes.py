@@ -48,14 +48,29 @@ def _app(max_paths: int = 100) -> FastAPI:
             raise HTTPException(410, "gone")
         if item.name == "boom":
             raise RuntimeError("boom")
+        if item.name == "missing":
+            return JSONResponse({"missing": True}, status_code=404)  # type: ignore[return-value]
         return Echo(name=item.name, seen=[seen])
 
     @router.post("/items/{name}")
     async def named(name: Annotated[str, Path()], item: Item) -> Echo:
+        ran.append(name)
         return Echo(name=name, seen=[item.name])
+
+    @router.get("/where/{name}")
+    async def where(request: Request, name: str) -> Echo:
+        route, endpoint = request.scope["route"], request.scope["endpoint"]
+        return Echo(name=name, seen=[route.path, endpoint.__name__])
+
+    limited = APIRouter(route_class=PlannedRoute, max_body_size=64)
+
+    @limited.post("/limited")
+    async def small(item: Item) -> Echo:
+        return Echo(name=item.name, seen=[])
 
     app = FastAPI()
     app.include_router(router)
+    app.include_router(limited)
 
     async def teapot(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"handled": type(exc).__name__}, status_code=418)
@@ -63,10 +78,31 @@ def _app(max_paths: int = 100) -> FastAPI:
     def gone(request: Request, exc: Exception) -> PlainTextResponse:  # a plain def: a thread
         return PlainTextResponse("status handler", status_code=410)
 
+    async def unexpected(request: Request, exc: Exception) -> PlainTextResponse:
+        return PlainTextResponse("unexpected", status_code=500)
+
     app.add_exception_handler(Teapot, teapot)
     app.add_exception_handler(410, gone)
+    app.add_exception_handler(Exception, unexpected)
     app.add_middleware(DirectRoutes, exception_handlers=app.exception_handlers, max_paths=max_paths)
+    app.add_middleware(_RecordExceptions)
     return app
+
+
+ran: list[str] = []  # what `named` ran for
+escaped: list[str] = []  # exceptions that went up through the middlewares
+
+
+class _RecordExceptions:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:
+            escaped.append(type(exc).__name__)
+            raise
 
 
 @contextmanager
@@ -87,6 +123,12 @@ def _routed() -> Iterator[list[str]]:
 def _client(app: FastAPI) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://t")
+
+
+@pytest.fixture(autouse=True)
+def _clean() -> None:
+    ran.clear()
+    escaped.clear()
 
 
 @pytest.mark.asyncio
@@ -159,8 +201,10 @@ async def test_exceptions_are_answered_by_the_apps_handlers_as_starlette_looks_t
     assert (teapot.status_code, teapot.json()) == (418, {"handled": "Teapot"})
     # A status handler comes before the HTTPException class's; a sync one runs in a thread.
     assert (gone.status_code, gone.text) == (410, "status handler")
-    # No handler but the one for Exception: it goes up, to Starlette's 500.
-    assert boom.status_code == 500
+    # Only the handler for Exception matches: the exception goes up through the middlewares
+    # to Starlette's outermost layer, which answers with that handler.
+    assert (boom.status_code, boom.text) == (500, "unexpected")
+    assert escaped[-1:] == ["RuntimeError"]
 
 
 @pytest.mark.asyncio
@@ -188,3 +232,119 @@ async def test_answers_match_fastapis_stack_for_the_same_requests():
     routed_app = _app()
     routed_app.user_middleware.clear()  # the same app without DirectRoutes
     assert direct == await answers(routed_app)
+
+
+@pytest.mark.asyncio
+async def test_a_direct_request_carries_the_route_routing_found():
+    app = _app()
+    with _routed() as routed:
+        async with _client(app) as client:
+            answers = [(await client.get("/where/x")).json() for _ in range(2)]
+    assert routed == ["/where/x"]
+    assert answers == [{"name": "x", "seen": ["/where/{name}", "where"]}] * 2
+
+
+@pytest.mark.asyncio
+async def test_only_successes_are_learned():
+    app = _app()
+    with _routed() as routed:
+        async with _client(app) as client:
+            await client.post("/echo", json={"name": "teapot"})
+            await client.post("/echo", json={"name": "gone"})
+            missing = [await client.post("/echo", json={"name": "missing"}) for _ in range(2)]
+            await client.post("/echo", json={"name": "a"})
+            await client.post("/echo", json={"name": "b"})
+    assert [answer.status_code for answer in missing] == [404, 404]
+    assert routed == ["/echo"] * 5
+
+
+@pytest.mark.asyncio
+async def test_the_host_and_the_root_path_are_part_of_what_is_learned():
+    app = _app()
+    with _routed() as routed:
+        for base, root_path in (("http://a", ""), ("http://b", ""), ("http://a", "/api")):
+            transport = httpx.ASGITransport(app=app, root_path=root_path)
+            async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+                for _ in range(2):
+                    path = f"{root_path}/echo"
+                    assert (await client.post(path, json={"name": "n"})).status_code == 200
+        # Learned under root path /api, the same path without it is not the same request.
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://a") as client:
+            assert (await client.post("/api/echo", json={"name": "n"})).status_code == 404
+    assert routed == ["/echo", "/echo", "/api/echo", "/api/echo"]
+
+
+@pytest.mark.asyncio
+async def test_requests_served_inside_a_mounted_app_are_not_learned():
+    inner = FastAPI()
+    router = APIRouter(route_class=PlannedRoute)
+
+    @router.post("/echo")
+    async def echo(item: Item) -> Echo:
+        return Echo(name=item.name, seen=["inner"])
+
+    inner.include_router(router)
+    app = _app()
+    app.mount("/inner", inner)
+    with _routed() as routed:
+        async with _client(app) as client:
+            for _ in range(2):
+                answer = await client.post("/inner/echo", json={"name": "n"})
+                assert answer.json() == {"name": "n", "seen": ["inner"]}
+    # The outer router routed both (the inner one is counted too).
+    assert routed.count("/inner/echo") == 4
+
+
+@pytest.mark.asyncio
+async def test_a_route_with_its_own_body_limit_is_not_learned():
+    app = _app()
+    with _routed() as routed:
+        async with _client(app) as client:
+            small = [await client.post("/limited", json={"name": "n"}) for _ in range(2)]
+            large = await client.post("/limited", json={"name": "n" * 100})
+    assert [answer.status_code for answer in small] == [200, 200]
+    assert large.status_code == 413
+    assert routed == ["/limited"] * 3
+
+
+@pytest.mark.asyncio
+async def test_a_body_cut_short_by_a_disconnect_runs_nothing():
+    async def answer(app: FastAPI) -> tuple[int, bytes]:
+        async with _client(app) as client:
+            await client.post("/items/learned", json={"name": "x"})
+        messages: list[dict[str, Any]] = [
+            {"type": "http.request", "body": b'{"name": "x"}', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/items/learned",
+            "raw_path": b"/items/learned",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", b"t"), (b"content-type", b"application/json")],
+            "client": ("127.0.0.1", 1),
+            "server": ("t", 80),
+        }
+        await app(scope, receive, send)
+        return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+    direct = await answer(_app())
+    assert ran == ["learned"]  # only the request that taught the path
+    without = _app()
+    without.user_middleware = [m for m in without.user_middleware if m.cls is not DirectRoutes]
+    assert direct == await answer(without)

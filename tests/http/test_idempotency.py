@@ -334,6 +334,55 @@ class TestServerErrorsAreNotStored:
         assert retried.status_code == 200, retried.text
         assert "idempotent-replayed" not in retried.headers
 
+    @pytest.mark.asyncio
+    async def test_a_body_cut_short_by_a_disconnect_is_not_recorded(
+        self, app, stripe_mock: respx.MockRouter, session
+    ):
+        read, write = mock_update(stripe_mock, session)
+        body = b'{"product_id": "mug"}'
+        headers = [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"idempotency-key", b"key-1"),
+            *((k.lower().encode(), v.encode()) for k, v in token_for().items()),
+        ]
+        messages = [{"type": "http.request", "body": body[:10], "more_body": True}]
+
+        async def receive() -> dict:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            return None
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": CHANGE_URL,
+            "raw_path": CHANGE_URL.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": headers,
+            "client": ("127.0.0.1", 1),
+            "server": ("testserver", 80),
+        }
+        async with LifespanManager(app) as manager:
+            await manager.app({**scope, "state": manager._state}, receive, send)
+            assert not read.called
+            assert not write.called
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                retried = await add(c, "key-1")
+
+        # The whole body, sent again with the same key, is applied, not refused as another
+        # request under that key.
+        assert retried.status_code == 200, retried.text
+        assert "idempotent-replayed" not in retried.headers
+        assert write.call_count == 1
+
 
 class TestLostAnswer:
     """A change that reached Stripe carries its request marker; the retry must not repeat it."""

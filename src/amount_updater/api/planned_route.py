@@ -12,11 +12,12 @@ dependency calls in FastAPI's order, the parameters each node reads, the body fi
 then goes through FastAPI's own validators (`request_body_to_args`, each parameter field's
 validation as `request_params_to_args` runs it, `serialize_response`), so values, answers and
 errors are FastAPI's. Plain parameters (one name, not a sequence, a model or JSON) are read the
-way `request_params_to_args` reads them, with what it works out per request decided once.
+way `request_params_to_args` reads them, with what it works out per request decided once (a source
+with any other kind of field is read by that function, whole).
 
 The handler has two halves, `prepare` (validate) and `respond` (run): `DirectRoutes`
 (api/direct_routes.py) calls them without FastAPI's routing, for the paths a planned handler
-told it it serves.
+told it it served (with a success: learning from refusals would let anyone fill its table).
 
 It only takes the common path. Anything else is handed, whole and untouched, to the handler
 FastAPI built for the same route:
@@ -243,10 +244,11 @@ class PlannedHandler:
         ready = await self.prepare(request)
         if ready is None:
             return await self._fallback(request)
+        response = await self.respond(request, ready)
         learn = request.scope.get(LEARN)
-        if learn is not None and self._plan.max_body_size is None:
+        if learn is not None and response.status_code < 400 and self._plan.max_body_size is None:
             learn(request.scope, self)
-        return await self.respond(request, ready)
+        return response
 
     async def prepare(self, request: Request) -> _Ready | None:
         """The validated body and parameters, or None when the plan does not take this request
@@ -296,7 +298,7 @@ class PlannedHandler:
         return response
 
 
-# The scope key under which `DirectRoutes` asks to be told which planned handler served a path.
+# The scope key under which `DirectRoutes` asks to be told which planned handler served a request.
 LEARN = "amount_updater.learn_route"
 
 

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.types import Message, Receive
 
 
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body, read now (up to a disconnect)."""
-    chunks = []
+@dataclass(frozen=True, slots=True)
+class Body:
+    data: bytes
+    complete: bool  # False: the client disconnected before the end of it
+
+
+async def read_body(receive: Receive) -> Body:
+    """The whole request body, read now, or as much of it as came before a disconnect."""
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return Body(b"".join(chunks), complete=False)
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return Body(b"".join(chunks), complete=True)
 
 
-def replay_body(body: bytes) -> Receive:
-    """A receive channel that hands the app `body` once, as read by `read_body`."""
+def replay_body(body: Body) -> Receive:
+    """A receive channel that hands the app `body` as it arrived: whole, or cut short by the
+    client's disconnect (which the app then meets as it would have: Starlette raises
+    `ClientDisconnect`, and no handler runs on half a body)."""
     sent = False
 
     async def receive() -> Message:
@@ -27,6 +36,6 @@ def replay_body(body: bytes) -> Receive:
         if sent:
             return {"type": "http.disconnect"}
         sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.request", "body": body.data, "more_body": not body.complete}
 
     return receive

@@ -65,8 +65,16 @@ class IdempotencyMiddleware:
         headers = dict(scope["headers"])
         try:
             key = _valid_key(raw_key)
-            body = await read_body(receive)
-            fingerprint = _fingerprint(scope, body)
+        except ServiceError as error:
+            await problem_for(error)(scope, receive, send)
+            return
+        body = await read_body(receive)
+        if not body.complete:
+            # The client left mid-body: nothing to record (its retry sends the body whole).
+            await self.app(scope, replay_body(body), send)
+            return
+        try:
+            fingerprint = _fingerprint(scope, body.data)
             record_key = _record_key(headers, key)
             begun = await store.begin(record_key, fingerprint)
             if begun.outcome is Outcome.MISMATCH:
