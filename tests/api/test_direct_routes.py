@@ -5,8 +5,8 @@ path to before, answers as FastAPI's stack does, and leaves everything else to i
 annotations.)
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any
 
 import httpx
@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from amount_updater.api.direct_routes import DirectRoutes
 from amount_updater.api.planned_route import PlannedRoute
+from tests.support.asgi import disconnecting_after, http_scope
 
 
 class Item(BaseModel):
@@ -120,6 +121,14 @@ def _routed() -> Iterator[list[str]]:
         yield paths
 
 
+@asynccontextmanager
+async def _serving(app: FastAPI) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
+    """A client for `app`, and the paths of its requests that went through FastAPI's router."""
+    with _routed() as routed:
+        async with _client(app) as client:
+            yield client, routed
+
+
 def _client(app: FastAPI) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://t")
@@ -134,9 +143,8 @@ def _clean() -> None:
 @pytest.mark.asyncio
 async def test_a_path_served_by_a_plan_skips_routing_from_then_on():
     app = _app()
-    with _routed() as routed:
-        async with _client(app) as client:
-            answers = [await client.post("/echo", json={"name": f"n{i}"}) for i in range(3)]
+    async with _serving(app) as (client, routed):
+        answers = [await client.post("/echo", json={"name": f"n{i}"}) for i in range(3)]
     assert [a.json() for a in answers] == [
         {"name": f"n{i}", "seen": ["dependency"]} for i in range(3)
     ]
@@ -146,15 +154,14 @@ async def test_a_path_served_by_a_plan_skips_routing_from_then_on():
 @pytest.mark.asyncio
 async def test_requests_the_plan_declines_are_answered_by_fastapi():
     app = _app()
-    with _routed() as routed:
-        async with _client(app) as client:
-            await client.post("/echo", json={"name": "first"})
-            invalid = await client.post("/echo", json={"name": 5})
-            broken = await client.post(
-                "/echo", content=b"{", headers={"Content-Type": "application/json"}
-            )
-            app.dependency_overrides[_dependency] = lambda: "overridden"
-            overridden = await client.post("/echo", json={"name": "o"})
+    async with _serving(app) as (client, routed):
+        await client.post("/echo", json={"name": "first"})
+        invalid = await client.post("/echo", json={"name": 5})
+        broken = await client.post(
+            "/echo", content=b"{", headers={"Content-Type": "application/json"}
+        )
+        app.dependency_overrides[_dependency] = lambda: "overridden"
+        overridden = await client.post("/echo", json={"name": "o"})
     assert invalid.status_code == 422
     assert invalid.json()["detail"][0]["loc"] == ["body", "name"]
     assert broken.status_code == 422
@@ -166,12 +173,11 @@ async def test_requests_the_plan_declines_are_answered_by_fastapi():
 @pytest.mark.asyncio
 async def test_paths_with_parameters_are_learned_one_path_at_a_time():
     app = _app()
-    with _routed() as routed:
-        async with _client(app) as client:
-            answers = [
-                await client.post(f"/items/{name}", json={"name": "x"})
-                for name in ("a", "a", "b", "a", "b")
-            ]
+    async with _serving(app) as (client, routed):
+        answers = [
+            await client.post(f"/items/{name}", json={"name": "x"})
+            for name in ("a", "a", "b", "a", "b")
+        ]
     assert [a.json()["name"] for a in answers] == ["a", "a", "b", "a", "b"]
     assert routed == ["/items/a", "/items/b"]
 
@@ -179,11 +185,10 @@ async def test_paths_with_parameters_are_learned_one_path_at_a_time():
 @pytest.mark.asyncio
 async def test_the_table_keeps_the_newest_paths_up_to_its_bound():
     app = _app(max_paths=2)
-    with _routed() as routed:
-        async with _client(app) as client:
-            for name in ("a", "b", "c", "c", "b", "a"):
-                answer = await client.post(f"/items/{name}", json={"name": "x"})
-                assert answer.json()["name"] == name
+    async with _serving(app) as (client, routed):
+        for name in ("a", "b", "c", "c", "b", "a"):
+            answer = await client.post(f"/items/{name}", json={"name": "x"})
+            assert answer.json()["name"] == name
     # Learning c pushed a out; b and c stayed; a, back, is routed and learned again.
     assert routed == ["/items/a", "/items/b", "/items/c", "/items/a"]
 
@@ -191,12 +196,11 @@ async def test_the_table_keeps_the_newest_paths_up_to_its_bound():
 @pytest.mark.asyncio
 async def test_exceptions_are_answered_by_the_apps_handlers_as_starlette_looks_them_up():
     app = _app()
-    with _routed() as routed:
-        async with _client(app) as client:
-            await client.post("/echo", json={"name": "first"})
-            teapot = await client.post("/echo", json={"name": "teapot"})
-            gone = await client.post("/echo", json={"name": "gone"})
-            boom = await client.post("/echo", json={"name": "boom"})
+    async with _serving(app) as (client, routed):
+        await client.post("/echo", json={"name": "first"})
+        teapot = await client.post("/echo", json={"name": "teapot"})
+        gone = await client.post("/echo", json={"name": "gone"})
+        boom = await client.post("/echo", json={"name": "boom"})
     assert routed == ["/echo"]
     assert (teapot.status_code, teapot.json()) == (418, {"handled": "Teapot"})
     # A status handler comes before the HTTPException class's; a sync one runs in a thread.
@@ -237,9 +241,8 @@ async def test_answers_match_fastapis_stack_for_the_same_requests():
 @pytest.mark.asyncio
 async def test_a_direct_request_carries_the_route_routing_found():
     app = _app()
-    with _routed() as routed:
-        async with _client(app) as client:
-            answers = [(await client.get("/where/x")).json() for _ in range(2)]
+    async with _serving(app) as (client, routed):
+        answers = [(await client.get("/where/x")).json() for _ in range(2)]
     assert routed == ["/where/x"]
     assert answers == [{"name": "x", "seen": ["/where/{name}", "where"]}] * 2
 
@@ -247,13 +250,12 @@ async def test_a_direct_request_carries_the_route_routing_found():
 @pytest.mark.asyncio
 async def test_only_successes_are_learned():
     app = _app()
-    with _routed() as routed:
-        async with _client(app) as client:
-            await client.post("/echo", json={"name": "teapot"})
-            await client.post("/echo", json={"name": "gone"})
-            missing = [await client.post("/echo", json={"name": "missing"}) for _ in range(2)]
-            await client.post("/echo", json={"name": "a"})
-            await client.post("/echo", json={"name": "b"})
+    async with _serving(app) as (client, routed):
+        await client.post("/echo", json={"name": "teapot"})
+        await client.post("/echo", json={"name": "gone"})
+        missing = [await client.post("/echo", json={"name": "missing"}) for _ in range(2)]
+        await client.post("/echo", json={"name": "a"})
+        await client.post("/echo", json={"name": "b"})
     assert [answer.status_code for answer in missing] == [404, 404]
     assert routed == ["/echo"] * 5
 
@@ -287,11 +289,10 @@ async def test_requests_served_inside_a_mounted_app_are_not_learned():
     inner.include_router(router)
     app = _app()
     app.mount("/inner", inner)
-    with _routed() as routed:
-        async with _client(app) as client:
-            for _ in range(2):
-                answer = await client.post("/inner/echo", json={"name": "n"})
-                assert answer.json() == {"name": "n", "seen": ["inner"]}
+    async with _serving(app) as (client, routed):
+        for _ in range(2):
+            answer = await client.post("/inner/echo", json={"name": "n"})
+            assert answer.json() == {"name": "n", "seen": ["inner"]}
     # The outer router routed both (the inner one is counted too).
     assert routed.count("/inner/echo") == 4
 
@@ -299,10 +300,9 @@ async def test_requests_served_inside_a_mounted_app_are_not_learned():
 @pytest.mark.asyncio
 async def test_a_route_with_its_own_body_limit_is_not_learned():
     app = _app()
-    with _routed() as routed:
-        async with _client(app) as client:
-            small = [await client.post("/limited", json={"name": "n"}) for _ in range(2)]
-            large = await client.post("/limited", json={"name": "n" * 100})
+    async with _serving(app) as (client, routed):
+        small = [await client.post("/limited", json={"name": "n"}) for _ in range(2)]
+        large = await client.post("/limited", json={"name": "n" * 100})
     assert [answer.status_code for answer in small] == [200, 200]
     assert large.status_code == 413
     assert routed == ["/limited"] * 3
@@ -313,33 +313,14 @@ async def test_a_body_cut_short_by_a_disconnect_runs_nothing():
     async def answer(app: FastAPI) -> tuple[int, bytes]:
         async with _client(app) as client:
             await client.post("/items/learned", json={"name": "x"})
-        messages: list[dict[str, Any]] = [
-            {"type": "http.request", "body": b'{"name": "x"}', "more_body": True},
-            {"type": "http.disconnect"},
-        ]
-
-        async def receive() -> dict[str, Any]:
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
-
         sent: list[dict[str, Any]] = []
 
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": "/items/learned",
-            "raw_path": b"/items/learned",
-            "root_path": "",
-            "query_string": b"",
-            "headers": [(b"host", b"t"), (b"content-type", b"application/json")],
-            "client": ("127.0.0.1", 1),
-            "server": ("t", 80),
-        }
+        headers = [(b"host", b"t"), (b"content-type", b"application/json")]
+        scope = http_scope("POST", "/items/learned", headers)
+        receive = disconnecting_after(b'{"name": "x"}')
         await app(scope, receive, send)
         return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 

@@ -24,6 +24,7 @@ from tests.api.test_payment_intents import OURS, PID, mock_intent
 from tests.api.test_payment_intents import URL as INTENT_URL
 from tests.api.test_payment_intents import auth as intent_auth
 from tests.conftest import API_KEY
+from tests.support.asgi import disconnecting_after, http_scope
 from tests.support.redis_server import RedisServer, running_redis
 from tests.support.stripe_objects import NOW, checkout_session, form, payment_intent, product_line
 
@@ -347,28 +348,12 @@ class TestServerErrorsAreNotStored:
             (b"idempotency-key", b"key-1"),
             *((k.lower().encode(), v.encode()) for k, v in token_for().items()),
         ]
-        messages = [{"type": "http.request", "body": body[:10], "more_body": True}]
-
-        async def receive() -> dict:
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
+        receive = disconnecting_after(body[:10])
 
         async def send(message: dict) -> None:
             return None
 
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": CHANGE_URL,
-            "raw_path": CHANGE_URL.encode(),
-            "root_path": "",
-            "query_string": b"",
-            "headers": headers,
-            "client": ("127.0.0.1", 1),
-            "server": ("testserver", 80),
-        }
+        scope = http_scope("POST", CHANGE_URL, headers)
         async with LifespanManager(app) as manager:
             await manager.app({**scope, "state": manager._state}, receive, send)
             assert not read.called
