@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRouter as FastAPIRouter
@@ -18,6 +19,8 @@ from pydantic import BaseModel
 
 from amount_updater.api.direct_routes import DirectRoutes
 from amount_updater.api.planned_route import PlannedRoute
+from amount_updater.app import create_app
+from amount_updater.config import Settings
 from tests.support.asgi import disconnecting_after, http_scope
 
 
@@ -329,3 +332,25 @@ async def test_a_body_cut_short_by_a_disconnect_runs_nothing():
     without = _app()
     without.user_middleware = [m for m in without.user_middleware if m.cls is not DirectRoutes]
     assert direct == await answer(without)
+
+
+@pytest.mark.asyncio
+async def test_a_body_over_the_limit_on_a_learned_path_is_counted_under_its_route(
+    settings: Settings,
+):
+    app = create_app(settings)
+    quote = {"currency": "usd", "items": [{"product_id": "gift_wrap", "quantity": 1}]}
+
+    async def too_much() -> AsyncIterator[bytes]:  # chunked: refused while it is read
+        for _ in range(100):
+            yield b"x" * 1000
+
+    async with LifespanManager(app) as manager, _serving(manager.app) as (client, routed):
+        assert (await client.post("/v1/quotes", json=quote)).status_code == 200
+        refused = await client.post(
+            "/v1/quotes", content=too_much(), headers={"Content-Type": "application/json"}
+        )
+        metrics = (await client.get("/metrics")).text
+    assert (refused.status_code, refused.json()["code"]) == (413, "payload_too_large")
+    assert routed.count("/v1/quotes") == 1
+    assert 'route="/v1/quotes",status="413"' in metrics
