@@ -30,11 +30,13 @@ Routes added or removed after the first requests are not seen; the app changes n
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# Starlette's own lookup and test, so that an exception is handled as its exception layer would.
+from starlette._exception_handler import _lookup_exception_handler
+from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -71,16 +73,20 @@ class DirectRoutes:
     ) -> None:
         self.app = app
         self.max_paths = max_paths
-        self._app_handlers = exception_handlers
-        self._handlers: dict[Any, Any] | None = None
+        # Taken as Starlette's exception layer takes them, when the app builds its middleware
+        # stack (at its first request): the handlers for Exception and 500 go to its outermost
+        # layer instead.
+        self._handlers = {
+            key: handler
+            for key, handler in exception_handlers.items()
+            if key not in (500, Exception)
+        }
         self._paths: dict[_Key, _Routed] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._handlers is None:
-            self._handlers = dict(self._app_handlers)
         host = next((value for name, value in scope["headers"] if name == b"host"), None)
         root_path = scope.get("root_path", "")
         key = (scope["method"], host, root_path, scope["path"])
@@ -124,32 +130,17 @@ class DirectRoutes:
         )
 
     async def _answer(self, request: Request, exc: Exception) -> Response | None:
-        handlers = self._handlers or {}
-        handler = None
-        if isinstance(exc, HTTPException) and exc.status_code != 500:
-            handler = handlers.get(exc.status_code)
+        """The answer of the app's handler for `exc`, as Starlette's exception layer finds and
+        calls it; `exc` is raised again when no handler takes it."""
+        handler: Any = None  # Starlette types a handler for either a Request or a WebSocket
+        if isinstance(exc, HTTPException):
+            handler = self._handlers.get(exc.status_code)
         if handler is None:
-            handler = next(
-                (
-                    handlers[cls]
-                    for cls in type(exc).__mro__
-                    if cls is not Exception and cls in handlers
-                ),
-                None,
-            )
+            handler = _lookup_exception_handler(self._handlers, exc)
         if handler is None:
             raise exc
-        if _is_async_callable(handler):
+        if is_async_callable(handler):
             response: Response | None = await handler(request, exc)
         else:
             response = await run_in_threadpool(handler, request, exc)
         return response
-
-
-def _is_async_callable(call: Any) -> bool:
-    """As Starlette decides whether to await an exception handler or run it in a thread."""
-    while isinstance(call, functools.partial):
-        call = call.func
-    return inspect.iscoroutinefunction(call) or (
-        callable(call) and inspect.iscoroutinefunction(call.__call__)
-    )
