@@ -13,11 +13,10 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from amount_updater import __version__
 from amount_updater.api.deps import document_credentials
-from amount_updater.api.direct_routes import DirectRoutes
 from amount_updater.api.problems import install_problem_handlers
 from amount_updater.api.rate_limits import RateLimits
 from amount_updater.api.routes import ROUTERS
@@ -32,6 +31,11 @@ from amount_updater.coordination.idempotency import (
     RedisIdempotencyStore,
 )
 from amount_updater.coordination.locks import KeyedLocks, ObjectLocks, RedisLocks
+from amount_updater.coordination.pending_writes import (
+    MemoryPendingWrites,
+    PendingWrites,
+    RedisPendingWrites,
+)
 from amount_updater.coordination.rate_limits import (
     Limit,
     MemoryRateCounter,
@@ -41,7 +45,6 @@ from amount_updater.coordination.rate_limits import (
 )
 from amount_updater.http.admission import Admission, queue_wait_s
 from amount_updater.http.edge import EdgeMiddleware
-from amount_updater.http.idempotency import IdempotencyMiddleware
 from amount_updater.logs import configure_logging
 from amount_updater.observability.metrics import Metrics
 from amount_updater.runtime import tune_garbage_collector
@@ -121,6 +124,7 @@ def create_app(
         changes_per_hour=Limit(
             "changes_per_object_hourly", settings.rate_limit_changes_per_hour, 3600
         ),
+        reads_per_minute=Limit("reads_per_object", settings.rate_limit_reads_per_minute, 60),
     )
     if sandbox:
         stripe_mode = "sandbox"
@@ -144,22 +148,32 @@ def create_app(
         locks: ObjectLocks
         store: IdempotencyStore
         counter: RateCounter
+        pending: PendingWrites
+        # A request holds its key "in flight" for at most its budget (everything after the key
+        # is taken runs within it); a little more, so a slow tail never frees it early. A replica
+        # that died leaves its keys in flight that long: retries meanwhile get 409 and Retry-After.
+        in_flight_s = budget + 2
         if redis is None:
             locks = KeyedLocks(on_wait=metrics.lock_waits.inc)
             store = MemoryIdempotencyStore(
-                ttl_s=settings.idempotency_ttl_s, in_flight_ttl_s=budget * 2
+                ttl_s=settings.idempotency_ttl_s,
+                in_flight_ttl_s=in_flight_s,
+                max_entries=settings.idempotency_max_entries,
+                max_bytes=settings.idempotency_max_bytes,
+                on_evict=metrics.idempotency_evictions.inc,
             )
             counter = MemoryRateCounter()
+            pending = MemoryPendingWrites()
         else:
-            # The lock outlives any update (budget), so it only expires when a holder died.
-            locks = RedisLocks(
-                redis, ttl_s=budget * 2, wait_s=budget, on_wait=metrics.lock_waits.inc
-            )
+            # The lease is the request budget: the work under the lock is cancelled by then.
+            locks = RedisLocks(redis, ttl_s=budget, wait_s=budget, on_wait=metrics.lock_waits.inc)
             store = RedisIdempotencyStore(
-                redis, ttl_s=settings.idempotency_ttl_s, in_flight_ttl_s=budget * 2
+                redis, ttl_s=settings.idempotency_ttl_s, in_flight_ttl_s=in_flight_s
             )
             counter = RedisRateCounter(redis)
+            pending = RedisPendingWrites(redis)
         limiter = RateLimiter(counter, lambda name: metrics.rate_limited.labels(name).inc())
+        services = {"budget_s": budget, "clock": clock}
         try:
             yield State(
                 metrics=metrics,
@@ -167,8 +181,10 @@ def create_app(
                 rate_limits=limits,
                 pricer=pricer,
                 gateway=gateway,
-                sessions=CheckoutSessionService(gateway, pricer, signer, locks, budget_s=budget),
-                intents=PaymentIntentService(gateway, pricer, signer, locks, budget_s=budget),
+                sessions=CheckoutSessionService(
+                    gateway, pricer, signer, locks, pending, **services
+                ),
+                intents=PaymentIntentService(gateway, pricer, signer, locks, pending, **services),
                 idempotency=store,
                 readiness=Readiness(gateway, redis),
                 webhooks=WebhookService(webhook_secret, gateway, pricer, store, metrics),
@@ -204,13 +220,6 @@ def create_app(
         _metrics_endpoint(metrics),
         methods=["GET"],
         include_in_schema=False,
-    )
-    # The innermost layer: planned routes' requests skip FastAPI's routing from here.
-    app.add_middleware(DirectRoutes, exception_handlers=app.exception_handlers)
-    app.add_middleware(
-        IdempotencyMiddleware,
-        exclude=("/v1/quotes", "/v1/webhooks/", "/_sandbox/"),
-        on_replay=metrics.idempotent_replays.inc,
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -251,14 +260,21 @@ def _metrics_endpoint(metrics: Metrics) -> Callable[[], Awaitable[Response]]:
 
 
 def _redis(settings: Settings) -> Redis | None:
+    """A client whose pool has a connection for every request that may be at work at once (plus
+    a few for health checks and late lock releases); past that, a request waits for one within
+    its admission wait rather than failing at once."""
     if settings.redis_url is None:
         return None
-    return Redis.from_url(
+    at_work = settings.max_active_requests or 256
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url.get_secret_value(),
+        max_connections=at_work + 16,
+        timeout=queue_wait_s(settings.request_budget_s),
         socket_timeout=2.0,
         socket_connect_timeout=2.0,
         health_check_interval=30,
     )
+    return Redis.from_pool(pool)
 
 
 def create_app_from_environment() -> FastAPI:

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     rate_limit_creates_per_minute: Annotated[int, Field(ge=0)] = 30
     rate_limit_changes_per_minute: Annotated[int, Field(ge=0)] = 60
     rate_limit_changes_per_hour: Annotated[int, Field(ge=0, le=1000)] = 900
+    # Cart reads per object: each costs a Stripe call (a page polling every second stays under).
+    rate_limit_reads_per_minute: Annotated[int, Field(ge=0)] = 120
+    # The in-memory Idempotency-Key store (without Redis): past either bound the oldest go.
+    idempotency_max_entries: Annotated[int, Field(ge=100, le=10_000_000)] = 10_000
+    idempotency_max_bytes: Annotated[int, Field(ge=64 * 1024, le=4 * 1024**3)] = 16 * 1024 * 1024
     stripe_webhook_secret: SecretStr | None = None
 
     @field_validator("stripe_secret_key")

@@ -2,10 +2,12 @@
 
     ServiceError                      (status, code, title)
     ├── InvalidSignature              400 invalid_signature
+    ├── InvalidEvent                  400 invalid_event
     ├── Unauthenticated               401 unauthenticated
     ├── Forbidden                     403 forbidden
     ├── NotFound                      404 not_found
     ├── NotUpdatable                  409 not_updatable
+    ├── CartUnreadable                409 cart_unreadable
     ├── PayloadTooLarge               413 payload_too_large
     ├── InvalidRequest                422 invalid_request
     │   ├── UnknownProduct            422 unknown_product
@@ -27,7 +29,10 @@
     └── StripeTimeout                 504 stripe_timeout
 
 Stripe's own exceptions never travel past the gateway: it raises these instead, with a detail
-written here, never Stripe's message (which can echo parameters back).
+written here, never Stripe's message (which can echo parameters back). An error raised for a
+write whose fate at Stripe is unknown (a timeout or a 5xx after it was sent) carries
+`outcome_unknown=True`: the change workflow then settles that write before the object changes
+again.
 """
 
 from __future__ import annotations
@@ -46,15 +51,21 @@ class ServiceError(Exception):
         *,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        outcome_unknown: bool = False,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}
         self.extra = extra or {}
+        self.outcome_unknown = outcome_unknown
 
 
 class InvalidSignature(ServiceError):
     status, code, title = 400, "invalid_signature", "Webhook signature missing or invalid"
+
+
+class InvalidEvent(ServiceError):
+    status, code, title = 400, "invalid_event", "Signed payload is not an event this service reads"
 
 
 class Unauthenticated(ServiceError):
@@ -71,6 +82,10 @@ class NotFound(ServiceError):
 
 class NotUpdatable(ServiceError):
     status, code, title = 409, "not_updatable", "The object can no longer change"
+
+
+class CartUnreadable(ServiceError):
+    status, code, title = 409, "cart_unreadable", "The cart recorded on the object is unreadable"
 
 
 class PayloadTooLarge(ServiceError):

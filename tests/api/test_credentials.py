@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.requests import Request
 
-from amount_updater.api.deps import TOKEN_OR_API_KEY, _credentials
+from amount_updater.api.deps import ANONYMOUS_OR_API_KEY, TOKEN_OR_API_KEY, _credentials
 
 
 def request_with(*headers: tuple[bytes, bytes]) -> Request:
@@ -62,11 +62,14 @@ def test_every_route_taking_credentials_documents_a_token_or_an_api_key(app: Fas
         route = context.original_route
         if not isinstance(route, APIRoute) or not _takes_credentials(route):
             continue
+        creates = context.path_format in ("/v1/checkout-sessions", "/v1/payment-intents")
+        expected = ANONYMOUS_OR_API_KEY if creates else TOKEN_OR_API_KEY
         for method in route.methods:
             operation = document["paths"][context.path_format][method.lower()]
-            assert operation["security"] == TOKEN_OR_API_KEY["security"], context.path_format
+            assert operation["security"] == expected["security"], context.path_format
             checked += 1
-    assert checked == 19  # the reference contract, and the read and 8 changes per object kind
+    # The reference contract, the read and 8 changes per object kind, and the two creations.
+    assert checked == 21
     schemes = document["components"]["securitySchemes"]
     assert schemes["HTTPBearer"] == {
         "type": "http",

@@ -215,3 +215,66 @@ class TestTokens:
         )
         assert read.status_code == 200
         assert read.json()["amount_total"] == 2500
+
+
+class TestUnreadableCart:
+    """Metadata is input: a cart the service did not write reads as unreadable, answers 409
+    `cart_unreadable` (nothing written), and `PUT .../cart` repairs it."""
+
+    BAD_CARTS = [
+        {"amount_updater_cart": "tshirt:\u00b2"},  # a digit to str.isdigit(), not to int()
+        {"amount_updater_cart": "tshirt:99999999999999999999"},
+        {"amount_updater_cart": "tshirt:0"},
+        {"amount_updater_cart": "tshirt:-1"},
+        {"amount_updater_cart": "tshirt:2,mug"},
+        {"amount_updater_cart": "TSHIRT:1"},
+        {"amount_updater_cart": "tshirt:600,tshirt:600"},  # 1,200 over the API's 999
+        {"amount_updater_other": "12.5"},
+        {"amount_updater_other": "\u0661\u0662"},  # Arabic-Indic digits
+    ]
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize("bad", BAD_CARTS)
+    async def test_reading_it_is_409_cart_unreadable(
+        self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter, bad: dict[str, str]
+    ):
+        mock_intent(stripe_mock, payment_intent(amount=5000, metadata={**OURS, **bad}))
+
+        response = await client.get(f"/v1/payment-intents/{PID}", headers=auth())
+
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == "cart_unreadable"
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize("bad", BAD_CARTS)
+    async def test_a_change_is_409_and_writes_nothing(
+        self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter, bad: dict[str, str]
+    ):
+        mock_intent(stripe_mock, payment_intent(amount=5000, metadata={**OURS, **bad}))
+
+        response = await client.post(
+            f"/v1/payment-intents/{PID}/items", json={"product_id": "mug"}, headers=auth()
+        )
+
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == "cart_unreadable"
+        assert no_write(stripe_mock)
+
+    @pytest.mark.asyncio
+    async def test_replacing_the_whole_cart_repairs_it(
+        self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter
+    ):
+        bad = {**OURS, "amount_updater_cart": "tshirt:\u00b2"}
+        write = mock_intent(stripe_mock, payment_intent(amount=5000, metadata=bad))
+
+        response = await client.put(
+            f"/v1/payment-intents/{PID}/cart",
+            json={"items": [{"product_id": "mug", "quantity": 2}]},
+            headers=auth(),
+        )
+
+        assert response.status_code == 200, response.text
+        sent = form(write.calls.last.request.content)
+        assert sent["metadata[amount_updater_cart]"] == "mug:2"
+        assert sent["amount"] == "2400"
+        assert response.json()["amount_total"] == 2400

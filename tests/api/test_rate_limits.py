@@ -1,6 +1,7 @@
 """The service's own rate limits: creations per client address, changes per object (per minute
-and per hour), refused with 429 `rate_limited` and an integer Retry-After before Stripe is
-called; 0 disables a limit; reads are never limited; with Redis every replica shares the count.
+and per hour) and cart reads per object (each costs a Stripe call), refused with 429
+`rate_limited` and an integer Retry-After before Stripe is called; 0 disables a limit; with
+Redis every replica shares the count.
 
 The windows are fixed (per minute, per hour of the wall clock), so the counters' clocks are
 frozen here: a test that straddled a minute boundary would otherwise start a fresh window.
@@ -237,7 +238,7 @@ class TestChanges:
         assert other.status_code == 200, other.text
 
     @pytest.mark.asyncio
-    async def test_reading_a_cart_is_not_limited_and_does_not_use_up_the_limit(
+    async def test_reading_a_cart_does_not_use_up_the_change_limit(
         self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter
     ):
         mock_sessions(stripe_mock, "cs_test_one")
@@ -276,6 +277,43 @@ class TestChanges:
         exposition = (await client.get("/metrics")).text
 
         assert 'amount_updater_rate_limited_total{limit="changes_per_object"} 1.0' in exposition
+
+
+class TestReads:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return with_settings(settings, rate_limit_reads_per_minute=3)
+
+    @pytest.mark.asyncio
+    async def test_the_fourth_read_of_one_cart_in_a_minute_is_429_before_stripe(
+        self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter
+    ):
+        mock_sessions(stripe_mock, "cs_test_one")
+        headers = token_for("cs_test_one")
+
+        reads = [
+            await client.get("/v1/checkout-sessions/cs_test_one", headers=headers) for _ in range(4)
+        ]
+
+        assert [r.status_code for r in reads[:3]] == [200] * 3
+        assert_rate_limited(reads[3], retry_after=45)
+        assert len(stripe_mock.calls) == 3
+
+    @pytest.mark.asyncio
+    async def test_reads_of_a_payment_intent_are_limited_too(
+        self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter
+    ):
+        from tests.api.test_payment_intents import OURS, auth
+
+        stripe_mock.get("/v1/payment_intents/pi_test_a1").respond(
+            200, json=payment_intent(amount=5000, metadata=OURS)
+        )
+        url = "/v1/payment-intents/pi_test_a1"
+
+        reads = [await client.get(url, headers=auth("pi_test_a1")) for _ in range(4)]
+
+        assert [r.status_code for r in reads[:3]] == [200] * 3
+        assert_rate_limited(reads[3])
 
 
 class TestHourlyChanges:

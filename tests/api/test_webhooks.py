@@ -198,6 +198,54 @@ class TestSignature:
         assert response.json()["code"] == "invalid_signature"
 
 
+class TestUntrustedContent:
+    """A correctly signed event is still input: what the handlers read is checked (400)."""
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize(
+        ("event_type", "obj"),
+        [
+            ("checkout.session.completed", {"object": "checkout.session", "amount_total": 7400}),
+            ("payment_intent.succeeded", {"object": "payment_intent", "amount_received": 1}),
+            ("payment_intent.succeeded", {"id": 42, "amount_received": 1}),
+            ("payment_intent.succeeded", {"id": "../v1/accounts", "amount_received": 1}),
+        ],
+    )
+    async def test_an_event_object_without_a_usable_id_is_400(
+        self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter, event_type: str, obj
+    ):
+        response = await deliver(client, event(event_type, obj))
+
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "invalid_event"
+        assert not stripe_mock.calls
+
+    @pytest.mark.asyncio
+    async def test_an_amount_that_is_not_a_number_is_400(self, client: httpx.AsyncClient):
+        payload = event("payment_intent.succeeded", paid_intent(amount_received="5000"))
+
+        response = await deliver(client, payload)
+
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_event"
+
+    @pytest.mark.asyncio
+    async def test_an_unreadable_recorded_cart_is_reported_as_a_mismatch(
+        self, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    ):
+        caplog.set_level(logging.INFO)
+        intent = paid_intent(
+            amount_received=5000, metadata={**OURS, "amount_updater_cart": "tshirt:²"}
+        )
+
+        response = await deliver(client, event("payment_intent.succeeded", intent))
+
+        assert response.status_code == 200, response.text
+        assert response.json()["outcome"] == "mismatch"
+        [record] = [r for r in caplog.records if r.getMessage() == "webhook.amount_mismatch"]
+        assert record.__dict__["cart_amount"] is None
+
+
 class TestNotConfigured:
     @pytest.fixture
     def settings(self, settings: Settings) -> Settings:

@@ -229,3 +229,60 @@ class TestRedisDown:
         await store.begin("k1", "fp")
         redis_server.stop()
         await store.abandon("k1")  # the in-flight record expires by itself
+
+
+class TestMemoryBounds:
+    """The in-memory store holds at most so many records and bytes; the oldest go first."""
+
+    @staticmethod
+    async def store_answers(store: MemoryIdempotencyStore, count: int, body: bytes) -> None:
+        for n in range(count):
+            await store.begin(f"k{n}", "fp")
+            await store.finish(f"k{n}", "fp", StoredResponse(201, [], body))
+
+    @pytest.mark.asyncio
+    async def test_past_max_entries_the_oldest_records_go_and_are_counted(self):
+        evictions: list[None] = []
+        store = MemoryIdempotencyStore(
+            ttl_s=60, in_flight_ttl_s=30, max_entries=100, on_evict=lambda: evictions.append(None)
+        )
+
+        await self.store_answers(store, 250, b"{}")
+
+        assert len(store) == 100
+        assert len(evictions) == 150
+        assert await store.begin("k0", "fp") == Begun(Outcome.STARTED)  # gone: runs again
+        assert (await store.begin("k249", "fp")).outcome is Outcome.REPLAY
+
+    @pytest.mark.asyncio
+    async def test_past_max_bytes_the_oldest_records_go(self):
+        store = MemoryIdempotencyStore(ttl_s=60, in_flight_ttl_s=30, max_bytes=10_000)
+
+        await self.store_answers(store, 50, b"x" * 1000)
+
+        assert store.stored_bytes <= 10_000
+        assert len(store) == 10
+        assert (await store.begin("k49", "fp")).outcome is Outcome.REPLAY
+        assert await store.begin("k39", "fp") == Begun(Outcome.STARTED)
+
+    @pytest.mark.asyncio
+    async def test_thirty_thousand_fresh_keys_stay_within_the_bounds(self):
+        """The burst the issue measured: 30,000 anonymous creations, each with a new key."""
+        store = MemoryIdempotencyStore(ttl_s=86400, in_flight_ttl_s=30)
+        body = b"{" + b"x" * 1500 + b"}"  # about the size of a creation's answer
+
+        await self.store_answers(store, 30_000, body)
+
+        assert len(store) <= 10_000
+        assert store.stored_bytes <= 16 * 1024 * 1024
+
+    @pytest.mark.asyncio
+    async def test_replacing_a_record_does_not_count_its_bytes_twice(self):
+        store = MemoryIdempotencyStore(ttl_s=60, in_flight_ttl_s=30)
+        await store.begin("k1", "fp")
+        await store.finish("k1", "fp", StoredResponse(200, [], b"x" * 100))
+        await store.abandon("k1")
+        await store.begin("k1", "fp")
+        await store.finish("k1", "fp", StoredResponse(200, [], b"x" * 100))
+
+        assert store.stored_bytes == 100

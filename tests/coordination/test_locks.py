@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -326,3 +327,42 @@ class TestRedisLocks:
         await asyncio.gather(*tasks)
 
         assert locks.waits == 2
+
+    @pytest.mark.asyncio
+    async def test_a_release_that_fails_while_redis_is_paused_is_retried_until_it_succeeds(
+        self, redis_server: RedisServer, caplog
+    ):
+        """Redis paused for 1.5 s as the holder leaves: the release times out, is tried again
+        in the background, and the object is free long before the 10 s lease would run out."""
+        holder_redis = Redis.from_url(redis_server.url, socket_timeout=0.3)
+        other_redis = Redis.from_url(redis_server.url)
+        holder = RedisLocks(holder_redis, ttl_s=10, wait_s=1)
+        other = RedisLocks(other_redis, ttl_s=10, wait_s=8)
+        try:
+            with caplog.at_level(logging.INFO, logger="amount_updater.coordination.locks"):
+                async with holder.hold("cs_1"):
+                    await other_redis.execute_command("CLIENT", "PAUSE", "1500")
+                left = time.monotonic()
+                async with other.hold("cs_1"):
+                    waited = time.monotonic() - left
+        finally:
+            await holder_redis.aclose()
+            await other_redis.aclose()
+
+        assert "lock.release_failed" in caplog.messages
+        assert "lock.released_late" in caplog.messages
+        assert waited < 5
+
+    @pytest.mark.asyncio
+    async def test_a_failed_release_stops_retrying_once_the_lease_has_run_out(
+        self, redis_server: RedisServer
+    ):
+        redis = Redis.from_url(redis_server.url, socket_timeout=0.2)
+        locks = RedisLocks(redis, ttl_s=1, wait_s=1)
+        try:
+            async with locks.hold("cs_1"):
+                redis_server.stop()
+            await asyncio.sleep(1.5)
+            assert locks.releases_retrying == 0  # the background retry gave up with the lease
+        finally:
+            await redis.aclose()

@@ -1,4 +1,4 @@
-"""The request budget (`within`) and the request marker kept on Stripe objects."""
+"""The request budget (`within`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from amount_updater.errors import NotFound, StripeTimeout
-from amount_updater.service.budget import request_marker, within
+from amount_updater.service.budget import within
 
 
 class TestWithin:
@@ -94,25 +94,3 @@ class TestWithin:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-
-
-class TestRequestMarker:
-    def test_is_stable_for_a_key(self):
-        assert request_marker("key-1") == request_marker("key-1")
-
-    def test_differs_between_keys(self):
-        markers = {request_marker(f"key-{n}") for n in range(100)}
-        assert len(markers) == 100
-
-    @pytest.mark.parametrize("key", [None, ""])
-    def test_is_empty_without_a_key(self, key: str | None):
-        assert request_marker(key) == ""
-
-    def test_does_not_reveal_the_key(self):
-        marker = request_marker("order-7f3a-secret")
-        assert "order" not in marker
-        assert len(marker) == 24
-        assert all(c in "0123456789abcdef" for c in marker)
-
-    def test_fits_in_a_stripe_metadata_value(self):
-        assert len(request_marker("k" * 255)) <= 500

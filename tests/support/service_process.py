@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -25,12 +26,32 @@ def serve_command(port: int) -> list[str]:
     return command
 
 
+@dataclass
+class ServiceProcess:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        """SIGKILL, as a crashed replica: no shutdown, no cleanup, locks left held."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
 @contextmanager
 def running_service(
     env: dict[str, str], workdir: Path, *, log_name: str | None = None
 ) -> Iterator[str]:
     """Start the service with exactly `env` (plus PATH) in `workdir` (where no .env lies);
     yield its base URL; stop it. Its output goes to `workdir / log_name`."""
+    with service_process(env, workdir, log_name=log_name) as service:
+        yield service.url
+
+
+@contextmanager
+def service_process(
+    env: dict[str, str], workdir: Path, *, log_name: str | None = None
+) -> Iterator[ServiceProcess]:
+    """`running_service`, yielding the process too."""
     port = free_port()
     log = workdir / (log_name or f"service-{port}.log")
     with log.open("w") as sink:
@@ -53,7 +74,8 @@ def running_service(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the service did not start:\n{log.read_text()}")
             time.sleep(0.1)
-        yield url
+        yield ServiceProcess(url, process)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)

@@ -22,6 +22,7 @@ from amount_updater.catalog.repository import CatalogRepository
 from amount_updater.service.checkout_sessions import CheckoutSessionService
 from amount_updater.service.payment_intents import PaymentIntentService
 from amount_updater.service.pricer import CartPricer
+from amount_updater.service.request_history import Origin
 
 _bearer = HTTPBearer(auto_error=False, description="Update token for one object")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Server-to-server key")
@@ -83,29 +84,49 @@ async def idempotency_header(idempotency_key: IdempotencyKeyDep = None) -> str |
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """What the caller presented (an update token, an API key, both or neither), and who
-    judges it."""
+    """What the caller presented (an update token, an API key, both or neither), from where,
+    and who judges it."""
 
     authenticator: Authenticator
     # Kept out of repr(): a Credentials printed in a log or a traceback shows no secret.
     bearer: str | None = field(repr=False)
     api_key: str | None = field(repr=False)
+    client: str
+
+    def caller(self) -> Caller:
+        """Who is asking, whatever the object (401 if a credential sent does not verify)."""
+        return self.authenticator.identify(self.bearer, self.api_key, self.client)
 
     def object_caller(self, object_id: str) -> Caller:
         """The caller allowed to read or change `object_id`, else 401 or 403."""
         return self.authenticator.object_caller(object_id, self.bearer, self.api_key)
 
 
-async def _credentials(request: Request) -> Credentials:
-    # The same reading as HTTPBearer and APIKeyHeader with auto_error=False.
+def read_credentials(request: Request) -> Credentials:
+    """The credentials of `request`, read the way HTTPBearer and APIKeyHeader read them (with
+    auto_error=False). The client address is the socket's, or the trusted proxy's account of
+    it (uvicorn's proxy headers)."""
     scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
     bearer = token if token and scheme.lower() == "bearer" else None
     api_key = request.headers.get(_api_key.model.name) or None
     authenticator: Authenticator = request.state.authenticator
-    return Credentials(authenticator, bearer, api_key)
+    client = request.client.host if request.client else "unknown"
+    return Credentials(authenticator, bearer, api_key, client)
+
+
+async def _credentials(request: Request) -> Credentials:
+    return read_credentials(request)
 
 
 CredentialsDep = Annotated[Credentials, Depends(_credentials)]
+
+
+async def _origin(credentials: CredentialsDep, idempotency_key: IdempotencyKeyDep = None) -> Origin:
+    return Origin(credentials.caller().scope, idempotency_key)
+
+
+# Who asks for a creation and under which key: the Stripe idempotency key is derived from both.
+OriginDep = Annotated[Origin, Depends(_origin)]
 
 
 # What a route that takes `CredentialsDep` declares in its decorator (`openapi_extra=`): either
@@ -113,6 +134,11 @@ CredentialsDep = Annotated[Credentials, Depends(_credentials)]
 TOKEN_OR_API_KEY: dict[str, Any] = {
     "security": [{_bearer.scheme_name: []}, {_api_key.scheme_name: []}]
 }
+
+
+# What a creation route declares: anonymous callers are welcome (prices come from the catalog),
+# a shop's server sends its key (then its own idempotency scope and rate limits apply).
+ANONYMOUS_OR_API_KEY: dict[str, Any] = {"security": [{}, {_api_key.scheme_name: []}]}
 
 
 def document_credentials(openapi: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ class RateLimits:
     creates: Limit  # per client address
     changes_per_minute: Limit  # per object
     changes_per_hour: Limit  # per object
+    reads_per_minute: Limit  # per object: every cart read costs a Stripe call
 
 
 async def _enforce(request: Request, limit: Limit, subject: str) -> None:
@@ -39,3 +40,8 @@ async def limit_changes(request: Request, object_id: str) -> None:
     limits: RateLimits = request.state.rate_limits
     await _enforce(request, limits.changes_per_minute, object_id)
     await _enforce(request, limits.changes_per_hour, object_id)
+
+
+async def limit_reads(request: Request, object_id: str) -> None:
+    limits: RateLimits = request.state.rate_limits
+    await _enforce(request, limits.reads_per_minute, object_id)

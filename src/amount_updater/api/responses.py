@@ -8,11 +8,13 @@ from amount_updater.api.problems import MEDIA_TYPE
 from amount_updater.api.schemas import Problem
 
 _DESCRIPTIONS = {
-    400: "invalid_signature: the Stripe-Signature header is missing or does not match",
+    400: "invalid_signature: the Stripe-Signature header is missing or does not match; "
+    "invalid_event: the signed event's object is not one this service reads",
     401: "unauthenticated: no valid token or API key",
     403: "forbidden: the token is for another object",
     404: "not_found",
-    409: "not_updatable: the object can no longer change; idempotency_key_reused; "
+    409: "not_updatable: the object can no longer change; cart_unreadable: the cart recorded "
+    "on the object cannot be read (PUT .../cart replaces it); idempotency_key_reused; "
     "request_in_progress",
     413: "payload_too_large",
     415: "unsupported_media_type: send the body as application/json",

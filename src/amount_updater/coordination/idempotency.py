@@ -3,7 +3,8 @@
 A record is first written "in flight" (so a concurrent duplicate is told 409
 `request_in_progress`), then replaced by the answer, kept for `ttl_s` (24 hours by default).
 The fingerprint of the request (method, path, body) is stored with it: the same key sent with
-another request gets 409 `idempotency_key_reused`.
+another request gets 409 `idempotency_key_reused`. Keys arrive already scoped to their caller
+(`api/idempotency.py`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import base64
 import contextlib
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -28,25 +30,21 @@ class StoredResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
-    route: str | None = None  # the route template that answered, for the replay's log line
 
     def dump(self) -> dict[str, object]:
         return {
             "status": self.status,
             "headers": self.headers,
             "body": base64.b64encode(self.body).decode(),
-            "route": self.route,
         }
 
     @classmethod
     def load(cls, data: dict[str, object]) -> StoredResponse:
         headers = [(str(k), str(v)) for k, v in data["headers"]]  # type: ignore[attr-defined]
-        route = data.get("route")
         return cls(
             int(data["status"]),  # type: ignore[call-overload]
             headers,
             base64.b64decode(str(data["body"])),
-            route if isinstance(route, str) else None,
         )
 
 
@@ -81,15 +79,41 @@ def _decide(record: dict[str, object], fingerprint: str) -> Begun:
 
 
 class MemoryIdempotencyStore:
-    """For one process. Expired records are swept as new ones arrive."""
+    """For one process, bounded: at most `max_entries` records and `max_bytes` of stored
+    answers; past either, the oldest records go first (`on_evict` counts them). Expired records
+    are swept as new ones arrive.
+
+    An evicted answer is not replayed: the retry runs again, and stays safe, because the change
+    workflow recognises a change that already landed by the marker it left on the Stripe object,
+    and a creation by its Stripe idempotency key.
+    """
 
     def __init__(
-        self, *, ttl_s: float, in_flight_ttl_s: float, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        ttl_s: float,
+        in_flight_ttl_s: float,
+        max_entries: int = 10_000,
+        max_bytes: int = 16 * 1024 * 1024,
+        on_evict: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._records: dict[str, tuple[float, dict[str, object]]] = {}
+        # key -> (expires at, record, size in bytes); insertion order is age order.
+        self._records: OrderedDict[str, tuple[float, dict[str, object], int]] = OrderedDict()
+        self._bytes = 0
         self._ttl_s = ttl_s
         self._in_flight_ttl_s = in_flight_ttl_s
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._on_evict = on_evict
         self._clock = clock
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @property
+    def stored_bytes(self) -> int:
+        return self._bytes
 
     async def begin(self, key: str, fingerprint: str) -> Begun:
         now = self._clock()
@@ -97,20 +121,36 @@ class MemoryIdempotencyStore:
         found = self._records.get(key)
         if found is not None and found[0] > now:
             return _decide(found[1], fingerprint)
-        self._records[key] = (now + self._in_flight_ttl_s, {"fingerprint": fingerprint})
+        self._put(key, now + self._in_flight_ttl_s, {"fingerprint": fingerprint}, 0)
         return Begun(Outcome.STARTED)
 
     async def finish(self, key: str, fingerprint: str, response: StoredResponse) -> None:
         record: dict[str, object] = {"fingerprint": fingerprint, "response": response.dump()}
-        self._records[key] = (self._clock() + self._ttl_s, record)
+        size = len(response.body) + sum(len(k) + len(v) for k, v in response.headers)
+        self._put(key, self._clock() + self._ttl_s, record, size)
 
     async def abandon(self, key: str) -> None:
-        self._records.pop(key, None)
+        self._drop(key)
+
+    def _put(self, key: str, expires: float, record: dict[str, object], size: int) -> None:
+        self._drop(key)
+        self._records[key] = (expires, record, size)
+        self._bytes += size
+        while len(self._records) > self._max_entries or self._bytes > self._max_bytes:
+            oldest = next(iter(self._records))
+            self._drop(oldest)
+            if self._on_evict is not None:
+                self._on_evict()
+
+    def _drop(self, key: str) -> None:
+        found = self._records.pop(key, None)
+        if found is not None:
+            self._bytes -= found[2]
 
     def _sweep(self, now: float) -> None:
         if len(self._records) % 64 == 0:
-            for key in [k for k, (expires, _) in self._records.items() if expires <= now]:
-                del self._records[key]
+            for key in [k for k, (expires, _, _) in self._records.items() if expires <= now]:
+                self._drop(key)
 
 
 class RedisIdempotencyStore:

@@ -15,6 +15,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError
 
 from amount_updater.errors import CoordinationUnavailable, ObjectBusy
@@ -93,13 +94,18 @@ class RedisLocks:
     """A lock per object shared by every replica, held in Redis.
 
     Requests queue first on the in-process lock (so one replica polls Redis once per object, not
-    once per waiting request), then on a Redis lock whose expiry (`ttl_s`) is longer than one
-    update's worst case, so a crashed holder cannot block the object for long. Release is safe:
-    redis-py's Lock deletes the key only if it still holds the token it set.
+    once per waiting request), then on a Redis lock. Its lease (`ttl_s`) is the request budget:
+    the work under it is cancelled by then, so a lease never runs out under a live holder, and a
+    holder that died (or whose release failed) blocks the object for at most one budget. A
+    release that fails (Redis paused or unreachable for a moment) is tried again in the
+    background until it succeeds or the lease runs out. Release is safe: redis-py's Lock deletes
+    the key only if it still holds the token it set.
 
     When Redis cannot be reached, updates fail closed (503 `coordination_unavailable`): an update
     never runs without the lock.
     """
+
+    RELEASE_RETRY_S = 0.25
 
     def __init__(
         self,
@@ -115,10 +121,16 @@ class RedisLocks:
         self._ttl_s = ttl_s
         self._wait_s = wait_s
         self._prefix = prefix
+        self._releasing: set[asyncio.Task[None]] = set()
 
     @property
     def waits(self) -> int:
         return self._local.waits
+
+    @property
+    def releases_retrying(self) -> int:
+        """Releases that failed and are being tried again in the background."""
+        return len(self._releasing)
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
@@ -142,12 +154,33 @@ class RedisLocks:
                     "Another change to this object is taking too long; nothing was changed.",
                     headers={"Retry-After": "1"},
                 )
-            logger.debug("lock.acquired", extra={"wait_s": round(time.monotonic() - started, 3)})
+            acquired_at = time.monotonic()
+            logger.debug("lock.acquired", extra={"wait_s": round(acquired_at - started, 3)})
             try:
                 yield
             finally:
                 try:
                     await lock.release()
-                except (LockError, RedisError):
-                    # Expired or unreachable: the key expires by itself within ttl_s.
+                except LockError:
+                    pass  # the lease ran out: the key is gone already
+                except RedisError:
                     logger.warning("lock.release_failed", extra={"object_id": key})
+                    deadline = acquired_at + self._ttl_s
+                    task = asyncio.get_running_loop().create_task(
+                        self._release_later(lock, key, deadline)
+                    )
+                    self._releasing.add(task)
+                    task.add_done_callback(self._releasing.discard)
+
+    async def _release_later(self, lock: Lock, key: str, deadline: float) -> None:
+        """Try the release again until it succeeds or the lease has run out by itself."""
+        while time.monotonic() < deadline:
+            await asyncio.sleep(self.RELEASE_RETRY_S)
+            try:
+                await lock.release()
+            except LockError:
+                return
+            except RedisError:
+                continue
+            logger.info("lock.released_late", extra={"object_id": key})
+            return

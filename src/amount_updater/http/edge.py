@@ -56,7 +56,6 @@ ADMITTED_PATHS = (
     "/v1/webhooks/",
     "/update-custom-amount",
 )
-ROUTE_TEMPLATE = "amount_updater.route_template"  # set in the scope by who answers unrouted
 
 
 class _TooLarge(HTTPException):
@@ -217,7 +216,7 @@ class EdgeMiddleware:
 
 def route_template(scope: Scope) -> str:
     """The route's template, not the raw path: ids in paths would make a series per object."""
-    path = getattr(scope.get("route"), "path", None) or scope.get(ROUTE_TEMPLATE)
+    path = getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) else "unmatched"
 
 

@@ -72,6 +72,11 @@ class Metrics:
             "Requests answered from the Idempotency-Key store",
             registry=r,
         )
+        self.idempotency_evictions = Counter(
+            "amount_updater_idempotency_evictions",
+            "Stored Idempotency-Key answers dropped, oldest first, to stay within bounds",
+            registry=r,
+        )
         self.rate_limited = Counter(
             "amount_updater_rate_limited",
             "Requests refused by the service's own rate limits, by limit",

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from types import TracebackType
 
 from amount_updater.errors import StripeTimeout
-from amount_updater.observability import context
 
 
 class within:  # lower case: used as `async with within(seconds)`, like asyncio.timeout
@@ -46,17 +44,3 @@ class within:  # lower case: used as `async with within(seconds)`, like asyncio.
             f"The change did not complete within {self._seconds:g} s. Retry with the same "
             "Idempotency-Key: a change that did reach Stripe is not applied twice."
         )
-
-
-def request_marker(idempotency_key: str | None, change: object = None) -> str:
-    """What the service records on the Stripe object for the request that last changed it.
-
-    It covers the caller (keys are scoped per caller, as in the Idempotency-Key store), the key
-    and the change itself, so only a retry of the very same request matches it.
-    """
-    if not idempotency_key:
-        return ""
-    ctx = context.current()
-    caller = ctx.caller if ctx is not None and ctx.caller else ""
-    material = "\0".join((caller, idempotency_key, repr(change)))
-    return hashlib.sha256(material.encode()).hexdigest()[:24]

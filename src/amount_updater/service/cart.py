@@ -3,17 +3,45 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from amount_updater.catalog.repository import CatalogRepository
 from amount_updater.pricing import PricedCart, Selection
+from amount_updater.service.request_history import read_history
 from amount_updater.stripe_gateway import CheckoutSession, StripeLineItem
 
 PRODUCT_KEY = "product_id"  # line-item metadata: a catalog product the service added
 SHIPPING_KEY = "shipping_rate_id"  # line-item metadata: the shipping line the service added
 DISCOUNT_KEY = "amount_updater_discount"  # session metadata: the recorded discount code
 REVISION_KEY = "amount_updater_rev"  # session metadata: bumped by every write of the service
-REQUEST_KEY = "amount_updater_request"  # object metadata: marker of the last change's request
+
+
+class RecordedCart(Protocol):
+    """The cart the service recorded on a Stripe object, as read back from it."""
+
+    @property
+    def selection(self) -> Selection: ...
+
+    @property
+    def other_subtotal(self) -> int: ...
+
+    @property
+    def revision(self) -> int: ...
+
+    @property
+    def history(self) -> tuple[str, ...]: ...
+
+    @property
+    def problem(self) -> str | None:
+        """Why the recorded cart cannot be read (then `selection` is empty), or None."""
+        ...
+
+
+def read_revision(value: object) -> int:
+    """The service's revision counter from metadata; 0 when missing or not a plain number."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
+        return int(value)
+    return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +64,8 @@ class SessionCart:
     shipping_lines: tuple[StripeLineItem, ...]
     other_lines: tuple[StripeLineItem, ...]
     revision: int
+    history: tuple[str, ...] = ()
+    problem: str | None = None  # Stripe's own line items always read
 
     @property
     def other_items(self) -> tuple[OtherItem, ...]:
@@ -67,10 +97,6 @@ class SessionCart:
                 shipping.append(item)
             else:
                 others.append(item)
-        try:
-            revision = int(session.metadata.get(REVISION_KEY, "0"))
-        except ValueError:
-            revision = 0
         selection = Selection.of(
             list(quantities.items()),
             shipping_rate_id=shipping[0].metadata[SHIPPING_KEY] if shipping else None,
@@ -82,7 +108,8 @@ class SessionCart:
             tuple(products),
             tuple(shipping),
             tuple(others),
-            revision,
+            read_revision(session.metadata.get(REVISION_KEY)),
+            read_history(session.metadata),
         )
 
 

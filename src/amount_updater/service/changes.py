@@ -113,6 +113,12 @@ class SetDiscount:
         return selection.with_discount(rules.check_discount(self.code, selection))
 
 
+def reads_current_cart(change: CartChange) -> bool:
+    """Whether `change` builds on the recorded cart; replacing the whole cart does not, so it
+    also repairs a cart that can no longer be read."""
+    return not isinstance(change, ReplaceCart)
+
+
 def build_selection(
     rules: CartRules,
     items: tuple[tuple[str, int], ...] | list[tuple[str, int]],

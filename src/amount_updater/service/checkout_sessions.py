@@ -1,158 +1,192 @@
-"""Checkout Session updates: fetch, check, recompute from the catalog, retransmit, answer."""
+"""Checkout Sessions: create one from a cart, read its cart, and change it through the workflow.
+
+The session's line items are the cart: catalog products and the shipping line carry their ids
+in line-item metadata, the discount code and the request history live in session metadata.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from amount_updater.catalog.repository import CatalogRepository
 from amount_updater.errors import NotUpdatable
 from amount_updater.pricing import PricedCart
 from amount_updater.service.amount_limits import check_amount
-from amount_updater.service.budget import request_marker, within
-from amount_updater.service.cart import (
-    DISCOUNT_KEY,
-    REQUEST_KEY,
-    REVISION_KEY,
-    CartView,
-    SessionCart,
-)
-from amount_updater.service.change_log import log_change
-from amount_updater.service.changes import CartChange, check_shipping_has_items
+from amount_updater.service.budget import within
+from amount_updater.service.cart import DISCOUNT_KEY, REVISION_KEY, CartView, SessionCart
+from amount_updater.service.changes import CartChange
 from amount_updater.service.line_items import new_lines, plan_line_items
 from amount_updater.service.object_service import Created, IssuedToken, ObjectService
+from amount_updater.service.request_history import HISTORY_KEY, Origin, history_value
 from amount_updater.service.stripe_keys import derive_key
-from amount_updater.stripe_gateway import CheckoutSession
+from amount_updater.stripe_gateway import CheckoutSession, StripeGateway, StripeWrite
+from amount_updater.stripe_gateway.models import UpdatedSession
 
 UPDATABLE_UI_MODES = frozenset({"elements", "form"})  # hosted/embedded pages can't update lines
 
 
-class CheckoutSessionService(ObjectService):
-    async def create(
-        self,
-        currency: str,
-        items: list[tuple[str, int]],
-        shipping_rate_id: str | None,
-        discount_code: str | None,
-        return_url: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Created:
-        priced = self._pricer.new_cart(currency, items, shipping_rate_id, discount_code)
-        check_amount(priced.total, priced.currency)
-        metadata = {REVISION_KEY: "1"}
-        if priced.discount is not None:
-            metadata[DISCOUNT_KEY] = priced.discount.code
-        lines = new_lines(priced)
-        async with within(self._budget_s):
-            session = await self._gateway.create_checkout_session(
-                currency=priced.currency,
-                lines=lines,
-                metadata=metadata,
-                return_url=return_url,
-                # Without the caller's key there is nothing to tie a retry to: each call gets a
-                # random key (two shoppers with equal carts must get two sessions).
-                idempotency_key=(
-                    derive_key("cs-create", idempotency_key, metadata, lines, return_url)
-                    if idempotency_key
-                    else None
-                ),
-            )
-        return Created(
-            id=session.id,
-            client_secret=session.client_secret,
-            token=self._signer.mint(session.id, session.expires_at),
-            token_expires_at=session.expires_at,
-            cart=self._view(session, SessionCart.read(session, self._pricer.catalog)),
-        )
+@dataclass(frozen=True, slots=True)
+class SessionSnapshot:
+    session: CheckoutSession
+    cart: SessionCart
 
-    async def get(self, session_id: str) -> CartView:
-        async with within(self._budget_s):
-            session = await self._gateway.get_checkout_session(session_id)
-        return self._view(session, SessionCart.read(session, self._pricer.catalog))
 
-    async def issue_token(self, session_id: str) -> IssuedToken:
-        """A token for a session created elsewhere; it expires with the session."""
-        async with within(self._budget_s):
-            session = await self._gateway.get_checkout_session(session_id)
-        self._ensure_updatable(session)
-        return IssuedToken(self._signer.mint(session.id, session.expires_at), session.expires_at)
+class SessionKind:
+    """The workflow's view of a Checkout Session."""
 
-    async def change(
-        self, session_id: str, change: CartChange, idempotency_key: str | None = None
-    ) -> CartView:
-        """Apply one change to the session's cart, serialized with other changes to it."""
-        async with within(self._budget_s), self._locks.hold(session_id):
-            session = await self._gateway.get_checkout_session(session_id)
-            marker = request_marker(idempotency_key, change)
-            current = SessionCart.read(session, self._pricer.catalog)
-            if marker and session.metadata.get(REQUEST_KEY) == marker:
-                # This very request already changed the session (its answer was lost).
-                return self._view(session, current)
-            self._ensure_updatable(session)
-            rules = self._pricer.rules(session.currency)
-            selection = change.apply(current.selection, rules)
-            check_shipping_has_items(selection, current.other_subtotal)
-            priced = self._pricer.price(rules, selection, current.other_subtotal)
-            plan = plan_line_items(current, priced)
-            discount = priced.discount.code if priced.discount else ""
-            if not plan.changed and discount == (current.selection.discount_code or ""):
-                return self._view(session, current, priced)
-            # Also refuses an empty cart: a payment session needs something to charge.
-            check_amount(priced.total, session.currency)
-            metadata = {
-                DISCOUNT_KEY: discount,
-                REVISION_KEY: str(current.revision + 1),
-                REQUEST_KEY: marker,
-            }
-            updated = await self._gateway.update_checkout_session(
-                session_id,
-                currency=session.currency,
-                lines=plan.writes,
-                metadata=metadata,
-                idempotency_key=derive_key(
-                    f"cs-update:{session_id}:{current.revision}",
-                    idempotency_key,
-                    metadata,
-                    plan.writes,
-                ),
-            )
-            log_change(
-                "checkout.session",
-                session.id,
-                session.currency,
-                session.amount_total,
-                updated.amount_total,
-            )
-            return CartView(
-                "checkout.session",
-                session.id,
-                updated.status,
-                session.currency,
-                session.expires_at,
-                priced,
-                current.other_items,
-                updated.amount_total,
-            )
+    name = "checkout.session"
 
-    def _ensure_updatable(self, session: CheckoutSession) -> None:
+    def __init__(
+        self, gateway: StripeGateway, catalog: CatalogRepository, clock: Callable[[], float]
+    ) -> None:
+        self._gateway = gateway
+        self._catalog = catalog
+        self._clock = clock
+
+    def read(self, session: CheckoutSession) -> SessionSnapshot:
+        return SessionSnapshot(session, SessionCart.read(session, self._catalog))
+
+    async def fetch(self, object_id: str) -> SessionSnapshot:
+        return self.read(await self._gateway.get_checkout_session(object_id))
+
+    def cart(self, snapshot: SessionSnapshot) -> SessionCart:
+        return snapshot.cart
+
+    def currency(self, snapshot: SessionSnapshot) -> str:
+        return snapshot.session.currency
+
+    def charged(self, snapshot: SessionSnapshot) -> int:
+        return snapshot.session.amount_total
+
+    def ensure_updatable(self, snapshot: SessionSnapshot) -> None:
+        session = snapshot.session
         if session.status != "open":
             raise NotUpdatable(f"The checkout session is {session.status}, not open.")
-        if session.expires_at <= self._pricer.clock():
+        if session.expires_at <= self._clock():
             raise NotUpdatable("The checkout session has expired.")
         if session.mode != "payment" or session.ui_mode not in UPDATABLE_UI_MODES:
             raise NotUpdatable(
                 "Only payment-mode sessions with ui_mode elements or form can change line items."
             )
 
-    def _view(
-        self, session: CheckoutSession, current: SessionCart, priced: PricedCart | None = None
-    ) -> CartView:
-        if priced is None:
-            rules = self._pricer.rules(session.currency)
-            priced = self._pricer.price(rules, current.selection, current.other_subtotal)
-        return CartView(
-            "checkout.session",
-            session.id,
-            session.status,
-            session.currency,
-            session.expires_at,
-            priced,
-            current.other_items,
-            session.amount_total,
+    def plan(
+        self, snapshot: SessionSnapshot, priced: PricedCart, history: tuple[str, ...]
+    ) -> StripeWrite | None:
+        current = snapshot.cart
+        lines = plan_line_items(current, priced)
+        discount = priced.discount.code if priced.discount else ""
+        if not lines.changed and discount == (current.selection.discount_code or ""):
+            return None
+        metadata = {
+            DISCOUNT_KEY: discount,
+            REVISION_KEY: str(current.revision + 1),
+            HISTORY_KEY: history_value(history),
+        }
+        session_id = snapshot.session.id
+        return self._gateway.session_update(
+            session_id,
+            currency=snapshot.session.currency,
+            lines=lines.writes,
+            metadata=metadata,
+            # The revision the change was computed from and the exact new state (whose history
+            # names the callers): a retry of this write replays, any other write differs.
+            idempotency_key=derive_key(
+                f"cs-update:{session_id}:{current.revision}", metadata, lines.writes
+            ),
         )
+
+    def view(self, snapshot: SessionSnapshot, priced: PricedCart) -> CartView:
+        session = snapshot.session
+        return _view(session, snapshot.cart, priced, session.status, session.amount_total)
+
+    def written(
+        self, snapshot: SessionSnapshot, priced: PricedCart, answer: dict[str, Any]
+    ) -> CartView:
+        updated = UpdatedSession.from_stripe(answer)
+        return _view(snapshot.session, snapshot.cart, priced, updated.status, updated.amount_total)
+
+
+def _view(
+    session: CheckoutSession, cart: SessionCart, priced: PricedCart, status: str, total: int
+) -> CartView:
+    return CartView(
+        "checkout.session",
+        session.id,
+        status,
+        session.currency,
+        session.expires_at,
+        priced,
+        cart.other_items,
+        total,
+    )
+
+
+class CheckoutSessionService(ObjectService):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kind = SessionKind(self.gateway, self.pricer.catalog, self.clock)
+        self._changes = self.workflow(self._kind)
+
+    async def create(
+        self,
+        currency: str,
+        items: list[tuple[str, int]],
+        shipping_rate_id: str | None,
+        discount_code: str | None,
+        return_url: str | None,
+        origin: Origin,
+    ) -> Created:
+        priced = self.pricer.new_cart(currency, items, shipping_rate_id, discount_code)
+        check_amount(priced.total, priced.currency)
+        metadata = {REVISION_KEY: "1"}
+        if priced.discount is not None:
+            metadata[DISCOUNT_KEY] = priced.discount.code
+        lines = new_lines(priced)
+        async with within(self.budget_s):
+            session = await self.gateway.create_checkout_session(
+                currency=priced.currency,
+                lines=lines,
+                metadata=metadata,
+                return_url=return_url,
+                # Without the caller's key there is nothing to tie a retry to: each call gets a
+                # random key (two shoppers with equal carts must get two sessions). With it, the
+                # key is the caller's own: another caller's equal key makes another session.
+                idempotency_key=(
+                    derive_key(
+                        "cs-create",
+                        origin.scope,
+                        origin.idempotency_key,
+                        metadata,
+                        lines,
+                        return_url,
+                    )
+                    if origin.idempotency_key
+                    else None
+                ),
+            )
+        snapshot = self._kind.read(session)
+        return Created(
+            id=session.id,
+            client_secret=session.client_secret,
+            token=self.signer.mint(session.id, session.expires_at),
+            token_expires_at=session.expires_at,
+            cart=self._changes.current_view(snapshot),
+        )
+
+    async def get(self, session_id: str) -> CartView:
+        async with within(self.budget_s):
+            session = await self.gateway.get_checkout_session(session_id)
+        return self._changes.current_view(self._kind.read(session))
+
+    async def issue_token(self, session_id: str) -> IssuedToken:
+        """A token for a session created elsewhere; it expires with the session."""
+        async with within(self.budget_s):
+            session = await self.gateway.get_checkout_session(session_id)
+        self._kind.ensure_updatable(self._kind.read(session))
+        return IssuedToken(self.signer.mint(session.id, session.expires_at), session.expires_at)
+
+    async def change(self, session_id: str, change: CartChange, origin: Origin) -> CartView:
+        """Apply one change to the session's cart, serialized with other changes to it."""
+        return await self._changes.apply(session_id, change, origin)

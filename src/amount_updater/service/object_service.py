@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from amount_updater.auth.tokens import TokenSigner
 from amount_updater.coordination.locks import ObjectLocks
+from amount_updater.coordination.pending_writes import PendingWrites
 from amount_updater.service.cart import CartView
+from amount_updater.service.change_workflow import CartKind, ChangeWorkflow, S
 from amount_updater.service.pricer import CartPricer
 from amount_updater.stripe_gateway import StripeGateway
 
@@ -37,11 +41,25 @@ class ObjectService:
         pricer: CartPricer,
         signer: TokenSigner,
         locks: ObjectLocks,
+        pending: PendingWrites,
         *,
         budget_s: float = 15.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self._gateway = gateway
-        self._pricer = pricer
-        self._signer = signer
+        self.gateway = gateway
+        self.pricer = pricer
+        self.signer = signer
+        self.budget_s = budget_s
+        self.clock = clock
         self._locks = locks
-        self._budget_s = budget_s
+        self._pending = pending
+
+    def workflow(self, kind: CartKind[S]) -> ChangeWorkflow[S]:
+        return ChangeWorkflow(
+            kind,
+            pricer=self.pricer,
+            gateway=self.gateway,
+            locks=self._locks,
+            pending=self._pending,
+            budget_s=self.budget_s,
+        )

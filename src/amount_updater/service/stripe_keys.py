@@ -11,17 +11,19 @@ import orjson
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
-def derive_key(scope: str, caller_key: str | None, *state: object) -> str:
+def derive_key(purpose: str, *state: object) -> str:
     """A Stripe idempotency key for one intended write.
 
-    `scope` names the object and the revision the change was computed from; `state` is the exact
-    new state; `caller_key` is the caller's own Idempotency-Key. A retry of the same write thus
-    replays at Stripe instead of applying twice, while any other write gets a fresh key (Stripe
-    refuses a key reused with other parameters).
+    `purpose` names the operation, and for an update the object and the revision the change was
+    computed from (`cs-update:<id>:<revision>`); `state` is everything else that makes the write
+    what it is: the exact new state and who asked for it (the caller's scope and own key, or the
+    markers in the new request history). A retry of the same write thus replays at Stripe
+    instead of applying twice, while any other write, or the same one asked for by another
+    caller, gets another key (Stripe refuses a key reused with other parameters).
     """
-    body = orjson.dumps([caller_key, state], default=_tagged, option=_OPTIONS)
-    digest = hashlib.sha256(scope.encode() + b"|" + body).hexdigest()[:40]
-    return f"au-{scope.split(':', 1)[0]}-{digest}"
+    body = orjson.dumps(state, default=_tagged, option=_OPTIONS)
+    digest = hashlib.sha256(purpose.encode() + b"|" + body).hexdigest()[:40]
+    return f"au-{purpose.split(':', 1)[0]}-{digest}"
 
 
 def _tagged(value: object) -> dict[str, object]:

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import stripe
 
 from amount_updater.coordination.idempotency import IdempotencyStore, Outcome, StoredResponse
-from amount_updater.errors import InvalidSignature, RequestInProgress, WebhooksNotConfigured
+from amount_updater.errors import (
+    InvalidEvent,
+    InvalidSignature,
+    RequestInProgress,
+    WebhooksNotConfigured,
+)
 from amount_updater.observability.metrics import Metrics
 from amount_updater.service.cart import REVISION_KEY, SessionCart
 from amount_updater.service.intent_cart import IntentCart
@@ -28,6 +34,7 @@ from amount_updater.stripe_gateway import PaymentIntent, StripeGateway
 logger = logging.getLogger(__name__)
 
 SIGNATURE_TOLERANCE_S = 300  # Stripe's default: an older signed payload is a replay
+_OBJECT_ID = re.compile(r"(cs|pi)_[A-Za-z0-9_]{1,250}", re.ASCII)
 
 
 class WebhookService:
@@ -58,6 +65,7 @@ class WebhookService:
         if handler is None:
             self._metrics.webhook_events.labels("other", "ignored").inc()
             return "ignored"
+        data = _event_object(event)
         key = f"webhook:{event.get('id', '')}"
         begun = await self._seen.begin(key, "")
         if begun.outcome is Outcome.IN_PROGRESS:
@@ -67,7 +75,7 @@ class WebhookService:
             self._metrics.webhook_events.labels(event_type, "duplicate").inc()
             return "duplicate"
         try:
-            outcome = await handler(event["data"]["object"])
+            outcome = await handler(data)
         except BaseException:
             await self._seen.abandon(key)  # Stripe redelivers; handle it then
             raise
@@ -93,31 +101,36 @@ class WebhookService:
         return event
 
     async def _session_completed(self, session_data: Mapping[str, Any]) -> str:
-        if REVISION_KEY not in (session_data.get("metadata") or {}):
+        if REVISION_KEY not in _metadata(session_data):
             return "not_managed"
         session = await self._gateway.get_checkout_session(str(session_data["id"]))
         cart = SessionCart.read(session, self._pricer.catalog)
         rules = self._pricer.rules(session.currency)
         expected = self._pricer.price(rules, cart.selection, cart.other_subtotal).total
-        charged = int(session_data.get("amount_total") or 0)
+        charged = _amount(session_data, "amount_total")
         return self._compare("checkout.session", session.id, expected, charged, session.currency)
 
     def _intent_amount(self, field: str) -> Callable[[Mapping[str, Any]], Awaitable[str]]:
         async def check(intent_data: Mapping[str, Any]) -> str:
-            intent = PaymentIntent.from_stripe(intent_data)
-            if REVISION_KEY not in intent.metadata:
+            if REVISION_KEY not in _metadata(intent_data):
                 return "not_managed"
+            intent = PaymentIntent.from_stripe(intent_data)
             cart = IntentCart.read(intent, self._pricer.catalog)
+            charged = _amount(intent_data, field)
+            if cart.problem is not None:
+                # Nothing to compare with: as alarming as a mismatch, and reported as one.
+                return self._compare("payment_intent", intent.id, None, charged, intent.currency)
             rules = self._pricer.rules(intent.currency)
-            expected = self._pricer.price(rules, cart.selection, cart.other_amount).total
-            charged = int(intent_data.get(field) or 0)
+            expected = self._pricer.price(rules, cart.selection, cart.other_subtotal).total
             return self._compare("payment_intent", intent.id, expected, charged, intent.currency)
 
         return check
 
     def _compare(
-        self, kind: str, object_id: str, expected: int, charged: int, currency: str
+        self, kind: str, object_id: str, expected: int | None, charged: int, currency: str
     ) -> str:
+        """ "ok", or "mismatch" logged at error level; `expected` None: the recorded cart could
+        not be read."""
         if expected == charged:
             return "ok"
         self._metrics.webhook_mismatches.labels(kind).inc()
@@ -132,3 +145,28 @@ class WebhookService:
             },
         )
         return "mismatch"
+
+
+def _event_object(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event's object, checked for what the handlers read: signed payloads come from Stripe,
+    but their content is still input (an object without an id is a 400, not a crash)."""
+    data = event["data"].get("object")
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise InvalidEvent("The event's data.object has no id.")
+    if not _OBJECT_ID.fullmatch(data["id"]):
+        raise InvalidEvent("The event's object id is not a Checkout Session or PaymentIntent id.")
+    return data
+
+
+def _metadata(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    metadata = data.get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _amount(data: Mapping[str, Any], field: str) -> int:
+    value = data.get(field)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidEvent(f"The event's {field} is not an amount.")
+    return value

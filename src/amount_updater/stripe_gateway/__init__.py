@@ -8,6 +8,7 @@ from amount_updater.stripe_gateway.models import (
     NewLine,
     PaymentIntent,
     StripeLineItem,
+    StripeWrite,
     UpdatedSession,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "PaymentIntent",
     "StripeGateway",
     "StripeLineItem",
+    "StripeWrite",
     "UpdatedSession",
 ]

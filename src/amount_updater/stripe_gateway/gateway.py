@@ -36,7 +36,7 @@ from amount_updater.stripe_gateway.models import (
     NewLine,
     PaymentIntent,
     StripeLineItem,
-    UpdatedSession,
+    StripeWrite,
 )
 from amount_updater.stripe_gateway.retry import RetryPolicy
 from amount_updater.stripe_gateway.transport import stripe_http_client
@@ -140,7 +140,7 @@ class StripeGateway:
         )
         return await self._with_all_line_items(data)
 
-    async def update_checkout_session(
+    def session_update(
         self,
         session_id: str,
         *,
@@ -148,21 +148,19 @@ class StripeGateway:
         lines: Sequence[LineWrite],
         metadata: Mapping[str, str],
         idempotency_key: str,
-    ) -> UpdatedSession:
-        """Retransmit the whole line-item array (Stripe drops every id that is left out)."""
-        params = {
-            "line_items": [_line_write(currency, line) for line in lines],
-            "metadata": dict(metadata),
-        }
-        data = await self._request(
-            "post",
-            f"{SESSIONS}/{session_id}",
-            params,
+    ) -> StripeWrite:
+        """The update that retransmits the whole line-item array (Stripe drops every id that is
+        left out) with the service's metadata. Sent with `write`."""
+        return StripeWrite(
+            operation="checkout.sessions.update",
+            path=f"{SESSIONS}/{session_id}",
+            params={
+                "line_items": [_line_write(currency, line) for line in lines],
+                "metadata": dict(metadata),
+            },
             idempotency_key=idempotency_key,
             what="checkout session",
-            operation="checkout.sessions.update",
         )
-        return UpdatedSession.from_stripe(data)
 
     async def create_payment_intent(
         self,
@@ -200,7 +198,7 @@ class StripeGateway:
         )
         return PaymentIntent.from_stripe(data)
 
-    async def update_payment_intent(
+    def intent_update(
         self,
         intent_id: str,
         *,
@@ -208,22 +206,32 @@ class StripeGateway:
         amount_details: Mapping[str, Any],
         metadata: Mapping[str, str],
         idempotency_key: str,
-    ) -> PaymentIntent:
-        """Amount and amount_details in one write: Stripe checks that they add up."""
-        params = {
-            "amount": amount,
-            "amount_details": dict(amount_details),
-            "metadata": dict(metadata),
-        }
-        data = await self._request(
-            "post",
-            f"{INTENTS}/{intent_id}",
-            params,
+    ) -> StripeWrite:
+        """Amount and amount_details in one write (Stripe checks that they add up), with the
+        cart in metadata. Sent with `write`."""
+        return StripeWrite(
+            operation="payment_intents.update",
+            path=f"{INTENTS}/{intent_id}",
+            params={
+                "amount": amount,
+                "amount_details": dict(amount_details),
+                "metadata": dict(metadata),
+            },
             idempotency_key=idempotency_key,
             what="payment intent",
-            operation="payment_intents.update",
         )
-        return PaymentIntent.from_stripe(data)
+
+    async def write(self, write: StripeWrite) -> dict[str, Any]:
+        """Send `write` (again, if it was sent before: Stripe replays a landed one). An error
+        for which the write may still have landed carries `outcome_unknown`."""
+        return await self._request(
+            "post",
+            write.path,
+            write.params,
+            idempotency_key=write.idempotency_key,
+            what=write.what,
+            operation=write.operation,
+        )
 
     def _observe(
         self, operation: str, outcome: str, started: float, request_id: str | None
@@ -331,6 +339,10 @@ def _raise_translated(exc: stripe.StripeError, what: str) -> NoReturn:
         },
     )
     translated: ServiceError
+    # A write may have landed when Stripe's answer is missing (the connection failed or timed
+    # out after sending), an internal error (Stripe: "treat the outcome as indeterminate"), or
+    # 409 (the same idempotency key is still being processed).
+    unknown = isinstance(exc, stripe.APIConnectionError) or status == 409 or (status or 0) >= 500
     if isinstance(exc, stripe.APIConnectionError):
         if isinstance(exc.__cause__, httpx.TimeoutException):
             translated = StripeTimeout("Stripe did not answer in time. Try again.")
@@ -358,6 +370,9 @@ def _raise_translated(exc: stripe.StripeError, what: str) -> NoReturn:
         translated = StripeError("The service could not authenticate with Stripe.")
     elif status is not None and status >= 500:
         translated = StripeUnavailable("Stripe had an internal error. Try again.")
+    elif status == 409:
+        translated = StripeUnavailable("Stripe is still processing this change. Try again.")
     else:
         translated = StripeError(f"Stripe refused the {what} request.")
+    translated.outcome_unknown = unknown
     raise translated from None

@@ -123,3 +123,34 @@ class NewLine:
 
 
 LineWrite = KeepLine | NewLine
+
+
+@dataclass(frozen=True, slots=True)
+class StripeWrite:
+    """One POST to Stripe, complete enough to be sent again unchanged: same path, same
+    parameters, same idempotency key (Stripe then replays it instead of applying it twice)."""
+
+    operation: str  # for metrics and logs, e.g. "checkout.sessions.update"
+    path: str
+    params: Mapping[str, Any]
+    idempotency_key: str
+    what: str  # the object's name in error details, e.g. "checkout session"
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "path": self.path,
+            "params": self.params,
+            "idempotency_key": self.idempotency_key,
+            "what": self.what,
+        }
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> StripeWrite:
+        return cls(
+            operation=str(data["operation"]),
+            path=str(data["path"]),
+            params=dict(data["params"]),
+            idempotency_key=str(data["idempotency_key"]),
+            what=str(data["what"]),
+        )

@@ -11,7 +11,7 @@ from typing import Annotated, Protocol
 from fastapi import APIRouter, Depends, Path, Request
 
 from amount_updater.api.deps import TOKEN_OR_API_KEY, CredentialsDep, IdempotencyKeyDep
-from amount_updater.api.rate_limits import limit_changes
+from amount_updater.api.rate_limits import limit_changes, limit_reads
 from amount_updater.api.responses import CHANGE, READ, problems
 from amount_updater.api.schemas import (
     Cart,
@@ -22,7 +22,6 @@ from amount_updater.api.schemas import (
     QuantitySet,
     ShippingSet,
 )
-from amount_updater.auth.authenticator import Caller
 from amount_updater.observability import context
 from amount_updater.service.cart import CartView
 from amount_updater.service.changes import (
@@ -33,14 +32,13 @@ from amount_updater.service.changes import (
     SetQuantity,
     SetShipping,
 )
+from amount_updater.service.request_history import Origin
 
 
 class CartService(Protocol):
     async def get(self, object_id: str, /) -> CartView: ...
 
-    async def change(
-        self, object_id: str, change: CartChange, idempotency_key: str | None, /
-    ) -> CartView: ...
+    async def change(self, object_id: str, change: CartChange, origin: Origin, /) -> CartView: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +47,13 @@ class CartTarget:
 
     service: CartService
     object_id: str
-    caller: Caller
-    idempotency_key: str | None
+    origin: Origin
 
     async def read(self) -> Cart:
         return Cart.of(await self.service.get(self.object_id))
 
     async def apply(self, change: CartChange) -> Cart:
-        return Cart.of(await self.service.change(self.object_id, change, self.idempotency_key))
+        return Cart.of(await self.service.change(self.object_id, change, self.origin))
 
 
 def add_cart_routes(
@@ -80,10 +77,12 @@ def add_cart_routes(
         idempotency_key: IdempotencyKeyDep = None,
     ) -> CartTarget:
         caller = credentials.object_caller(object_id)
-        context.note_caller(object_id, f"{caller.kind}:{caller.id}")
-        if request.method != "GET":
+        context.note_caller(object_id, caller.scope)
+        if request.method == "GET":
+            await limit_reads(request, object_id)
+        else:
             await limit_changes(request, object_id)
-        return CartTarget(service(request), object_id, caller, idempotency_key)
+        return CartTarget(service(request), object_id, Origin(caller.scope, idempotency_key))
 
     item = f"/{{{id_name}}}/items/{{product_id}}"
 

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from amount_updater.api.deps import CatalogDep
-from amount_updater.api.planned_route import PlannedRoute
 from amount_updater.api.responses import problems
 from amount_updater.api.schemas import (
     CatalogListing,
@@ -15,7 +14,7 @@ from amount_updater.api.schemas import (
 )
 from amount_updater.errors import CurrencyNotSupported
 
-router = APIRouter(tags=["catalog"], route_class=PlannedRoute)
+router = APIRouter(tags=["catalog"])
 
 
 @router.get(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, status
 
-from amount_updater.api.deps import IdempotencyKeyDep, SessionServiceDep
-from amount_updater.api.planned_route import PlannedRoute
+from amount_updater.api.deps import ANONYMOUS_OR_API_KEY, OriginDep, SessionServiceDep
+from amount_updater.api.idempotency import IdempotentRoute
 from amount_updater.api.rate_limits import limit_creation
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.routes.carts import add_cart_routes
@@ -13,7 +13,7 @@ from amount_updater.api.schemas import SESSION_ID_PATTERN, CheckoutSessionCreate
 from amount_updater.service.checkout_sessions import CheckoutSessionService
 
 router = APIRouter(
-    prefix="/v1/checkout-sessions", tags=["checkout sessions"], route_class=PlannedRoute
+    prefix="/v1/checkout-sessions", tags=["checkout sessions"], route_class=IdempotentRoute
 )
 
 
@@ -23,11 +23,10 @@ router = APIRouter(
     summary="Create an Elements Checkout Session priced from the catalog",
     responses=problems(409, *CLIENT, *STRIPE),
     dependencies=[Depends(limit_creation)],
+    openapi_extra=ANONYMOUS_OR_API_KEY,
 )
 async def create_checkout_session(
-    body: CheckoutSessionCreate,
-    sessions: SessionServiceDep,
-    idempotency_key: IdempotencyKeyDep = None,
+    body: CheckoutSessionCreate, sessions: SessionServiceDep, origin: OriginDep
 ) -> Created:
     created = await sessions.create(
         body.currency,
@@ -35,7 +34,7 @@ async def create_checkout_session(
         body.shipping_rate_id,
         body.discount_code,
         body.return_url,
-        idempotency_key,
+        origin,
     )
     return Created.of(created)
 

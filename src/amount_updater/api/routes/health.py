@@ -5,11 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from amount_updater import __version__
-from amount_updater.api.planned_route import PlannedRoute
 from amount_updater.api.schemas import Health, Readiness
 from amount_updater.service.readiness import Readiness as ReadinessCheck
 
-router = APIRouter(tags=["operations"], route_class=PlannedRoute)
+router = APIRouter(tags=["operations"])
 
 
 async def _readiness(request: Request) -> ReadinessCheck:

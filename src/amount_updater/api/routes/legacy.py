@@ -11,14 +11,15 @@ from amount_updater.api.deps import (
     IdempotencyKeyDep,
     SessionServiceDep,
 )
-from amount_updater.api.planned_route import PlannedRoute
+from amount_updater.api.idempotency import IdempotentRoute
 from amount_updater.api.rate_limits import limit_changes
 from amount_updater.api.responses import CHANGE, problems
 from amount_updater.api.schemas import LegacyAmountUpdate, LegacyAmountUpdated
 from amount_updater.observability import context
 from amount_updater.service.changes import AddItem
+from amount_updater.service.request_history import Origin
 
-router = APIRouter(tags=["compatibility"], route_class=PlannedRoute)
+router = APIRouter(tags=["compatibility"], route_class=IdempotentRoute)
 
 
 @router.post(
@@ -36,9 +37,11 @@ async def update_custom_amount(
 ) -> LegacyAmountUpdated:
     # The session id is in the body here, not the path, so authorization happens inline.
     caller = credentials.object_caller(body.checkout_session_id)
-    context.note_caller(body.checkout_session_id, f"{caller.kind}:{caller.id}")
+    context.note_caller(body.checkout_session_id, caller.scope)
     await limit_changes(request, body.checkout_session_id)
     view = await sessions.change(
-        body.checkout_session_id, AddItem(body.product_id, 1), idempotency_key
+        body.checkout_session_id,
+        AddItem(body.product_id, 1),
+        Origin(caller.scope, idempotency_key),
     )
     return LegacyAmountUpdated(id=body.checkout_session_id, amount_total=view.amount_total)

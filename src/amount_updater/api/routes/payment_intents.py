@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, status
 
-from amount_updater.api.deps import IdempotencyKeyDep, IntentServiceDep
-from amount_updater.api.planned_route import PlannedRoute
+from amount_updater.api.deps import ANONYMOUS_OR_API_KEY, IntentServiceDep, OriginDep
+from amount_updater.api.idempotency import IdempotentRoute
 from amount_updater.api.rate_limits import limit_creation
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.routes.carts import add_cart_routes
 from amount_updater.api.schemas import INTENT_ID_PATTERN, CartIn, Created
 from amount_updater.service.payment_intents import PaymentIntentService
 
-router = APIRouter(prefix="/v1/payment-intents", tags=["payment intents"], route_class=PlannedRoute)
+router = APIRouter(
+    prefix="/v1/payment-intents", tags=["payment intents"], route_class=IdempotentRoute
+)
 
 
 @router.post(
@@ -21,12 +23,13 @@ router = APIRouter(prefix="/v1/payment-intents", tags=["payment intents"], route
     summary="Create a PaymentIntent whose amount is the cart priced from the catalog",
     responses=problems(409, *CLIENT, *STRIPE),
     dependencies=[Depends(limit_creation)],
+    openapi_extra=ANONYMOUS_OR_API_KEY,
 )
 async def create_payment_intent(
-    body: CartIn, intents: IntentServiceDep, idempotency_key: IdempotencyKeyDep = None
+    body: CartIn, intents: IntentServiceDep, origin: OriginDep
 ) -> Created:
     created = await intents.create(
-        body.currency, body.item_pairs(), body.shipping_rate_id, body.discount_code, idempotency_key
+        body.currency, body.item_pairs(), body.shipping_rate_id, body.discount_code, origin
     )
     return Created.of(created)
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from amount_updater.api.deps import PricerDep
-from amount_updater.api.planned_route import PlannedRoute
 from amount_updater.api.responses import CLIENT, problems
 from amount_updater.api.schemas import Cart, CartIn
 
-router = APIRouter(tags=["quotes"], route_class=PlannedRoute)
+router = APIRouter(tags=["quotes"])
 
 
 @router.post(

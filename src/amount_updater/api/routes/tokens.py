@@ -8,11 +8,11 @@ from amount_updater.api.deps import (
     SessionServiceDep,
     idempotency_header,
 )
-from amount_updater.api.planned_route import PlannedRoute
+from amount_updater.api.idempotency import IdempotentRoute
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.schemas import TokenCreate, TokenIssued
 
-router = APIRouter(tags=["tokens"], route_class=PlannedRoute)
+router = APIRouter(tags=["tokens"], route_class=IdempotentRoute)
 
 
 @router.post(
@@ -20,7 +20,7 @@ router = APIRouter(tags=["tokens"], route_class=PlannedRoute)
     status_code=status.HTTP_201_CREATED,
     summary="Mint an update token for a session or intent created elsewhere (X-API-Key only)",
     responses=problems(401, 404, 409, *CLIENT, *STRIPE),
-    dependencies=[Depends(idempotency_header)],  # declared here, handled by the middleware
+    dependencies=[Depends(idempotency_header)],  # declared here, handled by IdempotentRoute
 )
 async def create_token(
     body: TokenCreate,

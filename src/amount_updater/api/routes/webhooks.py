@@ -4,12 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 
-from amount_updater.api.planned_route import PlannedRoute
 from amount_updater.api.responses import STRIPE, problems
 from amount_updater.api.schemas import WebhookReceipt
 from amount_updater.service.webhooks import WebhookService
 
-router = APIRouter(tags=["webhooks"], route_class=PlannedRoute)
+router = APIRouter(tags=["webhooks"])
 
 
 @router.post(

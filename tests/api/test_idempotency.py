@@ -1,6 +1,6 @@
 """`Idempotency-Key` through the whole app, Stripe mocked at the wire: replay, refusal of a
-reused key, requests in flight, caller scoping, and the request marker that stops a change whose
-answer was lost from being applied twice."""
+reused key, requests in flight, caller scoping, refusals that are not stored, and the request
+history that stops a change whose answer was lost from being applied twice."""
 
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ from pydantic import SecretStr
 
 from amount_updater.app import create_app
 from amount_updater.config import Settings
-from amount_updater.observability import context
-from amount_updater.service.budget import request_marker
 from amount_updater.service.changes import AddItem
+from amount_updater.service.request_history import Origin
 from tests.api.test_checkout_sessions import SESSION_URL, SID, token_for
 from tests.api.test_payment_intents import OURS, PID, mock_intent
 from tests.api.test_payment_intents import URL as INTENT_URL
@@ -34,9 +33,7 @@ ADD_MUG = {"product_id": "mug"}
 
 def marker(key: str, object_id: str = SID, product_id: str = "mug") -> str:
     """The marker a token holder's "add one <product>" request with `key` leaves on the object."""
-    context.begin("test")
-    context.note_caller(object_id, f"token:{object_id}")
-    return request_marker(key, AddItem(product_id, 1))
+    return Origin(f"token:{object_id}", key).marker(AddItem(product_id, 1))
 
 
 @pytest.fixture
@@ -46,6 +43,14 @@ def session() -> dict:
 
 def answer_for(session: dict, total: int = 3700) -> httpx.Response:
     return httpx.Response(200, json={**session, "line_items": None, "amount_total": total})
+
+
+CREATE = {"currency": "usd", "items": [{"product_id": "mug"}]}
+
+
+def mock_create(stripe_mock: respx.MockRouter) -> respx.Route:
+    created = checkout_session(id="cs_test_new", line_items=[product_line("mug", "Mug", 1200)])
+    return stripe_mock.post("/v1/checkout/sessions").respond(200, json=created)
 
 
 def mock_update(stripe_mock: respx.MockRouter, session: dict) -> tuple[respx.Route, respx.Route]:
@@ -89,23 +94,23 @@ class TestReplay:
     async def test_a_created_session_is_replayed_with_its_201(
         self, client, stripe_mock: respx.MockRouter
     ):
-        created = checkout_session(id="cs_test_new", line_items=[product_line("mug", "Mug", 1200)])
-        create = stripe_mock.post("/v1/checkout/sessions").respond(200, json=created)
-        body = {"currency": "usd", "items": [{"product_id": "mug"}]}
+        create = mock_create(stripe_mock)
         headers = {"Idempotency-Key": "create-1"}
 
-        first = await client.post("/v1/checkout-sessions", json=body, headers=headers)
-        second = await client.post("/v1/checkout-sessions", json=body, headers=headers)
+        first = await client.post("/v1/checkout-sessions", json=CREATE, headers=headers)
+        second = await client.post("/v1/checkout-sessions", json=CREATE, headers=headers)
 
         assert first.status_code == second.status_code == 201
         assert second.content == first.content
         assert second.headers["idempotent-replayed"] == "true"
         assert create.call_count == 1
 
+
+class TestRefusalsAreNotStored:
+    """Only a 2xx answer is stored: a refused request wrote nothing, so its retry runs again."""
+
     @pytest.mark.asyncio
-    async def test_a_refusal_below_500_is_stored_and_replayed(
-        self, client, stripe_mock: respx.MockRouter
-    ):
+    async def test_a_409_is_evaluated_again_on_retry(self, client, stripe_mock: respx.MockRouter):
         read = stripe_mock.get(SESSION_URL).respond(200, json=checkout_session(status="complete"))
 
         first = await add(client, "key-1")
@@ -113,8 +118,64 @@ class TestReplay:
 
         assert first.status_code == second.status_code == 409
         assert second.json()["code"] == "not_updatable"
-        assert second.headers["idempotent-replayed"] == "true"
-        assert read.call_count == 1
+        assert "idempotent-replayed" not in second.headers
+        assert read.call_count == 2
+
+    @pytest.mark.asyncio
+    async def test_a_401_then_the_same_request_with_a_valid_token_is_applied(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        _, write = mock_update(stripe_mock, session)
+
+        refused = await add(client, "key-1", credentials={"Authorization": "Bearer whatever"})
+        applied = await add(client, "key-1")
+
+        assert refused.status_code == 401
+        assert applied.status_code == 200, applied.text
+        assert "idempotent-replayed" not in applied.headers
+        assert write.call_count == 1
+
+    @pytest.mark.asyncio
+    async def test_a_403_then_the_right_token_is_applied(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        _, write = mock_update(stripe_mock, session)
+        other_object = token_for(object_id="cs_test_other")
+
+        refused = await add(client, "key-1", credentials=other_object)
+        applied = await add(client, "key-1")
+
+        assert refused.status_code == 403
+        assert applied.status_code == 200, applied.text
+        assert write.call_count == 1
+
+    @pytest.mark.asyncio
+    async def test_a_422_then_a_valid_body_under_the_same_key_is_applied(
+        self, client, stripe_mock: respx.MockRouter, session
+    ):
+        _, write = mock_update(stripe_mock, session)
+
+        refused = await add(client, "key-1", {"product_id": "mug", "price": 1})
+        applied = await add(client, "key-1")
+
+        assert refused.status_code == 422
+        assert applied.status_code == 200, applied.text
+        assert write.call_count == 1
+
+    @pytest.mark.asyncio
+    async def test_a_429_is_not_stored(self, settings, stripe_mock: respx.MockRouter, session):
+        limited = settings.model_copy(update={"rate_limit_changes_per_minute": 1})
+        mock_update(stripe_mock, session)
+        app = create_app(limited, clock=lambda: float(NOW))
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                await add(c, "key-0")
+                refused = await add(c, "key-1")
+                again = await add(c, "key-1")
+
+        assert refused.status_code == again.status_code == 429
+        assert "idempotent-replayed" not in again.headers
 
 
 class TestReusedKey:
@@ -224,16 +285,64 @@ class TestScope:
         assert write.call_count == 2
 
     @pytest.mark.asyncio
-    async def test_another_token_with_the_same_key_is_not_a_replay(
+    async def test_two_tokens_for_one_session_share_its_key_space(
         self, client, stripe_mock: respx.MockRouter, session
     ):
+        """The scope is the token's subject (the session), not the token's bytes: a page that
+        reloaded with a fresh token for the same session still replays its own request."""
         _, write = mock_update(stripe_mock, session)
 
-        await add(client, "shared-key")
+        first = await add(client, "shared-key")
         other = await add(client, "shared-key", credentials=token_for(expires_at=NOW + 1800))
 
-        assert "idempotent-replayed" not in other.headers
-        assert write.call_count == 2
+        assert other.headers["idempotent-replayed"] == "true"
+        assert other.content == first.content
+        assert write.call_count == 1
+
+    @pytest.mark.asyncio
+    async def test_a_forged_token_with_a_shoppers_key_gets_no_token_for_the_shoppers_session(
+        self, client, stripe_mock: respx.MockRouter
+    ):
+        create = mock_create(stripe_mock)
+
+        shopper = await client.post(
+            "/v1/checkout-sessions", json=CREATE, headers={"Idempotency-Key": "order-1001"}
+        )
+        forged = await client.post(
+            "/v1/checkout-sessions",
+            json=CREATE,
+            headers={"Idempotency-Key": "order-1001", "Authorization": "Bearer whatever"},
+        )
+
+        assert shopper.status_code == 201
+        assert forged.status_code == 401
+        assert "token" not in forged.json()
+        assert "client_secret" not in forged.json()
+        assert create.call_count == 1
+
+    @pytest.mark.asyncio
+    async def test_an_anonymous_creation_from_another_address_is_another_stripe_request(
+        self, app, stripe_mock: respx.MockRouter
+    ):
+        """Same body, same key, another client: neither our store nor Stripe's idempotency
+        replays the first caller's session to the second."""
+        create = mock_create(stripe_mock)
+        headers = {"Idempotency-Key": "order-1001"}
+
+        async with LifespanManager(app) as manager:
+            answers = []
+            for address in ("203.0.113.7", "198.51.100.9"):
+                transport = httpx.ASGITransport(app=manager.app, client=(address, 4321))
+                async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                    answers.append(
+                        await c.post("/v1/checkout-sessions", json=CREATE, headers=headers)
+                    )
+
+        assert [a.status_code for a in answers] == [201, 201]
+        assert "idempotent-replayed" not in answers[1].headers
+        keys = [call.request.headers["idempotency-key"] for call in create.calls]
+        assert len(keys) == 2
+        assert keys[0] != keys[1]
 
     @pytest.mark.asyncio
     async def test_a_request_without_the_header_is_never_replayed(
@@ -293,13 +402,16 @@ class TestKeyShape:
 
 class TestServerErrorsAreNotStored:
     @pytest.mark.asyncio
-    async def test_a_503_is_not_stored_so_the_retry_calls_stripe_again(
+    async def test_a_503_is_not_stored_and_the_retry_first_settles_the_write(
         self, client, stripe_mock: respx.MockRouter, session
     ):
-        stripe_mock.get(SESSION_URL).respond(200, json=session)
+        """A 5xx write may have landed: the retry first sends that very write again (Stripe
+        replays it if it landed), then reads the session and decides."""
+        read = stripe_mock.get(SESSION_URL).respond(200, json=session)
         write = stripe_mock.post(SESSION_URL).mock(
             side_effect=[
                 httpx.Response(503, json={"error": {"type": "api_error"}}),
+                answer_for(session),
                 answer_for(session),
             ]
         )
@@ -311,7 +423,13 @@ class TestServerErrorsAreNotStored:
         assert failed.json()["code"] == "stripe_unavailable"
         assert retried.status_code == 200, retried.text
         assert "idempotent-replayed" not in retried.headers
-        assert write.call_count == 2
+        calls = [
+            (c.request.method, c.request.headers.get("idempotency-key")) for c in stripe_mock.calls
+        ]
+        first_key = write.calls[0].request.headers["idempotency-key"]
+        assert calls[:3] == [("GET", None), ("POST", first_key), ("POST", first_key)]
+        assert write.calls[1].request.content == write.calls[0].request.content
+        assert read.call_count == 2
 
     @pytest.mark.asyncio
     async def test_an_unhandled_exception_is_not_stored(
@@ -433,14 +551,20 @@ class TestLostAnswer:
         stripe_mock.get(SESSION_URL).mock(
             side_effect=[httpx.Response(200, json=session), httpx.Response(200, json=landed)]
         )
-        write = stripe_mock.post(SESSION_URL).mock(side_effect=httpx.ReadTimeout("answer lost"))
+        # The write lands but its answer is lost; sent again with the same key, Stripe replays it.
+        write = stripe_mock.post(SESSION_URL).mock(
+            side_effect=[httpx.ReadTimeout("answer lost"), answer_for(landed)]
+        )
 
         lost = await add(client, "k")
         retried = await add(client, "k")
 
         assert lost.status_code == 504
         assert retried.status_code == 200, retried.text
-        assert write.call_count == 1
+        assert write.call_count == 2  # the lost write, then the same write to settle it
+        first, settle = (call.request for call in write.calls)
+        assert settle.headers["idempotency-key"] == first.headers["idempotency-key"]
+        assert settle.content == first.content
         assert [i["product_id"] for i in retried.json()["items"]] == ["tshirt", "mug"]
 
     @pytest.mark.asyncio
