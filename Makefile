@@ -4,7 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test check lint format openapi bench clean
+# The lowest FastAPI pyproject.toml admits: CI runs the suite on it too (`make test-lowest`).
+LOWEST_FASTAPI := 0.115.3
+LOWEST := .venv-lowest
+
+.PHONY: install run test test-lowest check lint format openapi bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "amount-updater needs Python 3.11 or newer")'
@@ -20,6 +24,15 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+$(LOWEST)/.installed-stamp: pyproject.toml
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/pip install --quiet --upgrade pip
+	$(LOWEST)/bin/pip install --quiet -e ".[dev]" "fastapi==$(LOWEST_FASTAPI)"
+	@touch $@
+
+test-lowest: $(LOWEST)/.installed-stamp
+	$(LOWEST)/bin/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -40,4 +53,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache .hypothesis

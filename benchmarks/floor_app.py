@@ -1,6 +1,6 @@
 """The floor: what the service's required stack costs with none of the service's own work.
 
-FastAPI + httpx over the service's own transport (`stripe_http_client`), doing only what every
+FastAPI + httpx over aiohttp (the service's `stripe_http_client`), doing only what every
 update must: read the session (expanded line items), write the whole line-item array back with
 one new line, parse both answers with orjson. No middleware, token, lock, rate limit, catalog,
 pricing, idempotency or metrics. It is not a product: it shows how much of the gap to the
@@ -21,8 +21,8 @@ import orjson
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
-from amount_updater.stripe_gateway.transport import stripe_http_client
-from amount_updater.stripe_gateway.wire import API_VERSION, FORM, USER_AGENT, api_url
+from amount_updater.stripe_gateway.http_client import stripe_transport
+from amount_updater.stripe_gateway.wire import API_VERSION, FORM, USER_AGENT
 
 EXPAND = "expand%5B0%5D=line_items"
 
@@ -38,22 +38,18 @@ class Updated(BaseModel):
 
 
 def create_app() -> FastAPI:
-    base = httpx.URL(os.environ["FLOOR_STRIPE_API_BASE"].rstrip("/") + "/")
-    headers = [
-        (b"Host", base.netloc),
-        (
-            b"Authorization",
-            f"Bearer {os.environ.get('FLOOR_STRIPE_SECRET_KEY', 'sk_test')}".encode(),
-        ),
-        (b"Stripe-Version", API_VERSION.encode()),
-        (b"User-Agent", USER_AGENT.encode()),
-    ]
-    # The same per-call timeout as the service's default.
-    extensions = {"timeout": httpx.Timeout(8.0).as_dict()}
+    base = os.environ["FLOOR_STRIPE_API_BASE"].rstrip("/")
+    headers = {
+        "Authorization": f"Bearer {os.environ.get('FLOOR_STRIPE_SECRET_KEY', 'sk_test')}",
+        "Stripe-Version": API_VERSION,
+        "User-Agent": USER_AGENT,
+    }
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.http = stripe_http_client(8.0)
+        # The service's transport and connection cap, behind httpx's own client.
+        transport = stripe_transport(api_base=base, max_connections=256)
+        app.state.http = httpx.AsyncClient(transport=transport, timeout=8.0)
         yield
         await app.state.http.aclose()
 
@@ -62,17 +58,11 @@ def create_app() -> FastAPI:
     async def call(
         http: httpx.AsyncClient, method: str, path: str, form: bytes, query: str | None
     ) -> dict[str, object]:
-        extra = (
-            [(b"Content-Type", FORM), (b"Content-Length", str(len(form)).encode())] if form else []
+        extra = {"Content-Type": FORM.decode()} if form else {}
+        url = base + path + (f"?{query}" if query else "")
+        response = await http.request(
+            method, url, headers={**headers, **extra}, content=form or None
         )
-        request = httpx.Request(
-            method,
-            api_url(base, path, query),
-            headers=headers + extra,
-            stream=httpx.ByteStream(form),
-            extensions=extensions,
-        )
-        response = await http.send(request)
         answer: dict[str, object] = orjson.loads(response.content)
         return answer
 

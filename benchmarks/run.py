@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from harness.flash_sale import FlashResult, flash_sale_table, run_flash_sale
+from harness.open_loop import OpenLoopResult, open_loop_table, run_open_loop
 from harness.procs import StartupError
 from harness.report import latency_table, throughput_table
 from harness.runs import (
@@ -43,6 +45,7 @@ from harness.runs import (
     session_ids,
     upstream_latency,
     upstream_wrk,
+    wait_for_quiet,
 )
 from harness.servers import (
     REFERENCE_SOURCE,
@@ -60,6 +63,8 @@ from harness.upstream import UpstreamError, check_upstream, nginx_upstream
 from harness.wrk import THREADS, WrkError
 
 SPEED_CHECK_S = 3.0
+FLASH_SERVERS = ("reference", "service")
+OPEN_SERVERS = ("reference", "floor", "service")
 FD_LIMIT = 65536
 
 
@@ -90,8 +95,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--scenario",
         type=lambda v: _choices(v.upper() if v != "all" else v, scenario_keys, DEFAULT_SCENARIOS),
         default=DEFAULT_SCENARIOS,
-        help="A (0 ms, 32 conns), B (100 ms, 512 conns), L (added latency, 16 conns), "
-        "H (one hot session), comma-separated, or all (= A,B,L; H only when named)",
+        help="F (flash sale at Stripe's limits), A (0 ms, 32 conns), B (100 ms, 512 conns), "
+        "O (100 updates/s open loop), L (added latency, 16 conns), H (one hot session), "
+        "comma-separated, or all (= F,A,B,O; L and H only when named)",
     )
     parser.add_argument(
         "--only",
@@ -237,6 +243,28 @@ def progress(run: RunResult) -> str:
     ).rstrip()
 
 
+def flash_run(spec: ServerSpec, workdir: Path) -> FlashResult:
+    say(f"[F] {spec.key}: flash sale ...")
+    result = run_flash_sale(spec, workdir)
+    say(
+        f"[F] {spec.key}: {result.accepted:,} of {result.sent:,} changes accepted, carts right "
+        f"{result.carts_correct}/{result.carts}, Stripe calls {result.stripe_calls:,}, "
+        f"429s {result.stripe_429:,}, p99 {result.percentile(99):,.0f} ms {result.note}".rstrip()
+    )
+    return result
+
+
+def open_run(bench: Bench, spec: ServerSpec) -> OpenLoopResult:
+    say(f"[O] {spec.key}: 100 updates/s, open loop ...")
+    wait_for_quiet(bench.quiet_wait_s)
+    result = run_open_loop(bench, spec)
+    say(
+        f"[O] {spec.key}: p50 {result.percentile(50):.1f} ms, p99 {result.percentile(99):.1f} "
+        f"ms, errors {result.errors} {result.note}".rstrip()
+    )
+    return result
+
+
 def _disturbance(run: RunResult) -> float:
     return run.cpu.other_cores if run.cpu else 0.0
 
@@ -281,6 +309,15 @@ def tables(
 ) -> list[str]:
     lines: list[str] = []
     for scenario in scenarios:
+        if scenario.driver == "flash":
+            lines += flash_sale_table(
+                [flash_run(spec, bench.workdir) for spec in servers if spec.key in FLASH_SERVERS]
+            )
+            continue
+        if scenario.driver == "open":
+            runs = [open_run(bench, spec) for spec in servers if spec.key in OPEN_SERVERS]
+            lines += open_loop_table(runs, bench.duration_s)
+            continue
         latency: UpstreamLatency | None = None
         if scenario.latency:
             say(f"[{scenario.key}] upstream alone: GET and POST at {scenario.connections} conns")
@@ -323,7 +360,9 @@ def bench_main(args: argparse.Namespace, workdir: Path) -> list[str]:
     for note in notes:
         say(note)
     scenarios = [s for s in SCENARIOS if s.key in args.scenario]
-    runs = sum(1 if s.latency else args.rounds for s in scenarios) * len(servers)
+    runs = sum(1 if s.latency or s.driver != "wrk" else args.rounds for s in scenarios) * len(
+        servers
+    )
     run_s = args.warmup + args.duration
     say(f"{runs} runs of {run_s:g} s: about {runs * (run_s + 4) / 60:.0f} min")
     with nginx_upstream(tools, workdir) as upstream:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -37,25 +37,33 @@ def settings() -> Settings:
         stripe_max_retries=0,
         token_secret=TOKEN_SECRET,  # type: ignore[arg-type]
         api_keys=[API_KEY],
+        # Every cart read reaches (the mocked) Stripe, so tests see each call; the cache of
+        # recent reads has tests of its own.
+        cart_read_cache_s=0,
+        # Stripe's rate budget too (tests/stripe_gateway/test_rate_budget.py).
+        stripe_requests_per_second=0,
+        stripe_endpoint_requests_per_second=0,
     )
 
 
 @pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return create_app(settings, clock=lambda: float(NOW))
+def stripe_mock() -> respx.MockRouter:
+    """Stripe at the wire: respx's router, plugged in as the gateway's httpx transport."""
+    return respx.MockRouter(base_url=STRIPE, assert_all_called=False)
+
+
+def build_app(settings: Settings, stripe_mock: respx.MockRouter) -> FastAPI:
+    """The app as `serve` builds it, its clock frozen at NOW, talking to `stripe_mock`."""
+    return create_app(
+        settings,
+        clock=lambda: float(NOW),
+        stripe_transport=httpx.MockTransport(stripe_mock.async_handler),
+    )
 
 
 @pytest.fixture
-def stripe_mock() -> Iterator[respx.MockRouter]:
-    # Mocked at the httpx client, whatever transport sits under it (the service's own HTTP/1.1
-    # transport). That also catches the tests' own ASGI clients: a second router lets every host
-    # but Stripe's through.
-    with (
-        respx.mock(using="httpx", assert_all_called=False) as others,
-        respx.mock(base_url=STRIPE, assert_all_called=False, using="httpx") as router,
-    ):
-        others.route(host__regex=r"^(?!api\.stripe\.com$)").pass_through()
-        yield router
+def app(settings: Settings, stripe_mock: respx.MockRouter) -> FastAPI:
+    return build_app(settings, stripe_mock)
 
 
 @pytest_asyncio.fixture

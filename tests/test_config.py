@@ -47,8 +47,12 @@ def test_defaults_without_any_environment():
     assert settings.catalog_path is None
     assert settings.log_level == "INFO"
     assert settings.max_body_bytes == 64 * 1024
-    assert (settings.max_active_requests, settings.min_active_requests) == (320, 64)
-    assert settings.admission_target_lag_ms == 50.0
+    assert settings.max_active_requests == 256
+    assert settings.stripe_max_connections == 256
+    assert settings.stripe_requests_per_second is None  # Stripe's default for the key's mode
+    # 22 (Stripe's 25 less a tenth), none in sandbox
+    assert settings.stripe_endpoint_requests_per_second is None
+    assert settings.cart_read_cache_s == 2.0
 
 
 def test_max_active_requests_takes_zero_for_no_limit_and_refuses_a_negative(env):

@@ -39,6 +39,7 @@ class Scenario:
     connections: int
     hot: bool = False  # every request on one session id
     latency: bool = False  # report the latency the server adds to the upstream's
+    driver: str = "wrk"  # or "flash" (flash_sale.py), "open" (open_loop.py)
 
 
 SCENARIOS = (
@@ -48,8 +49,10 @@ SCENARIOS = (
     Scenario(
         "H", "one hot session: upstream 0 ms, 32 connections, 1 session id", False, 32, hot=True
     ),
+    Scenario("F", "flash sale at Stripe's limits", False, 0, driver="flash"),
+    Scenario("O", "100 updates/s, open loop, upstream 0 ms", False, 0, driver="open"),
 )
-DEFAULT_SCENARIOS = ("A", "B", "L")
+DEFAULT_SCENARIOS = ("F", "A", "B", "O")
 
 
 @dataclass(frozen=True, slots=True)

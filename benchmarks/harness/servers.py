@@ -87,7 +87,7 @@ def _reference_launch(app: Path, node: str, port: int, upstream_port: int) -> La
     return Launch([node, str(app / "server.js")], env)
 
 
-def _uvicorn_app(factory: str, port: int) -> list[str]:
+def uvicorn_app(factory: str, port: int) -> list[str]:
     """uvicorn serving `factory` from benchmarks/, one worker, as the service runs."""
     return [
         sys.executable,
@@ -119,7 +119,7 @@ def _baseline_launch(port: int, upstream_port: int) -> Launch:
         "BASELINE_STRIPE_API_BASE": f"http://127.0.0.1:{upstream_port}",
         "BASELINE_STRIPE_SECRET_KEY": STRIPE_KEY,
     }
-    return Launch(_uvicorn_app("baseline_app:create_app", port), env)
+    return Launch(uvicorn_app("baseline_app:create_app", port), env)
 
 
 def _floor_launch(port: int, upstream_port: int) -> Launch:
@@ -128,7 +128,7 @@ def _floor_launch(port: int, upstream_port: int) -> Launch:
         "FLOOR_STRIPE_API_BASE": f"http://127.0.0.1:{upstream_port}",
         "FLOOR_STRIPE_SECRET_KEY": STRIPE_KEY,
     }
-    return Launch(_uvicorn_app("floor_app:create_app", port), env)
+    return Launch(uvicorn_app("floor_app:create_app", port), env)
 
 
 def _service_launch(token_secret: str, workers: int, port: int, upstream_port: int) -> Launch:
@@ -149,6 +149,9 @@ def _service_launch(token_secret: str, workers: int, port: int, upstream_port: i
         "AMOUNT_UPDATER_STRIPE_MAX_RETRIES": "0",
         "AMOUNT_UPDATER_TOKEN_SECRET": token_secret,
         "AMOUNT_UPDATER_LOG_LEVEL": "WARNING",
+        # The cost floor: the stand-in has no rate limits, so the service spends no budget.
+        "AMOUNT_UPDATER_STRIPE_REQUESTS_PER_SECOND": "0",
+        "AMOUNT_UPDATER_STRIPE_ENDPOINT_REQUESTS_PER_SECOND": "0",
     }
     return Launch(command, env)
 
@@ -176,7 +179,7 @@ def baseline_spec() -> ServerSpec:
 def floor_spec() -> ServerSpec:
     return ServerSpec(
         "floor",
-        "floor: FastAPI + httpx over the service's transport, GET + POST only, 1 worker",
+        "floor: FastAPI + httpx over aiohttp, GET + POST only, 1 worker",
         1,
         False,
         _floor_launch,

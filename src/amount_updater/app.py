@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
 
+import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from redis.asyncio import BlockingConnectionPool, Redis
 
 from amount_updater import __version__
 from amount_updater.api.deps import document_credentials
@@ -25,25 +25,10 @@ from amount_updater.auth.authenticator import Authenticator
 from amount_updater.auth.tokens import TokenSigner
 from amount_updater.catalog.repository import CatalogRepository, load_catalog
 from amount_updater.config import STRIPE_API_BASE, Settings, SettingsError, load_settings
-from amount_updater.coordination.idempotency import (
-    IdempotencyStore,
-    MemoryIdempotencyStore,
-    RedisIdempotencyStore,
-)
-from amount_updater.coordination.locks import KeyedLocks, ObjectLocks, RedisLocks
-from amount_updater.coordination.pending_writes import (
-    MemoryPendingWrites,
-    PendingWrites,
-    RedisPendingWrites,
-)
-from amount_updater.coordination.rate_limits import (
-    Limit,
-    MemoryRateCounter,
-    RateCounter,
-    RateLimiter,
-    RedisRateCounter,
-)
-from amount_updater.http.admission import Admission, queue_wait_s
+from amount_updater.coordination.admission import Admission, queue_wait_s, step_aside
+from amount_updater.coordination.backends import build_coordination
+from amount_updater.coordination.idempotency import IdempotencyStore
+from amount_updater.coordination.rate_limits import Limit, RateLimiter
 from amount_updater.http.edge import EdgeMiddleware
 from amount_updater.logs import configure_logging
 from amount_updater.observability.metrics import Metrics
@@ -55,6 +40,11 @@ from amount_updater.service.pricer import CartPricer
 from amount_updater.service.readiness import Readiness
 from amount_updater.service.webhooks import WebhookService
 from amount_updater.stripe_gateway import StripeGateway
+from amount_updater.stripe_gateway.rate_budget import (
+    StripeRateBudget,
+    account_rate,
+    endpoint_rate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +59,7 @@ Amounts are integers in the currency's minor unit. Errors are RFC 9457 problems 
 
 class State(TypedDict):
     metrics: Metrics
+    admission: Admission | None
     rate_limiter: RateLimiter
     rate_limits: RateLimits
     pricer: CartPricer
@@ -83,9 +74,15 @@ class State(TypedDict):
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Callable[[], float] = time.time
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+    stripe_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """Build the app. The catalog is validated here, so a bad one stops start-up at once."""
+    """Build the app. The catalog is validated here, so a bad one stops start-up at once.
+
+    `stripe_transport` replaces the HTTP transport to Stripe (tests pass respx's router).
+    """
     settings = settings or load_settings()
     sandbox = settings.stripe_secret_key is None
     if sandbox:
@@ -126,6 +123,15 @@ def create_app(
         ),
         reads_per_minute=Limit("reads_per_object", settings.rate_limit_reads_per_minute, 60),
     )
+    admission = None
+    if settings.max_active_requests:
+        admission = Admission(
+            settings.max_active_requests,
+            max_wait_s=queue_wait_s(settings.request_budget_s),
+            on_wait=metrics.admission_waits.inc,
+            on_refusal=metrics.overloaded.inc,
+        )
+        metrics.admission_limit.set(settings.max_active_requests)
     if sandbox:
         stripe_mode = "sandbox"
     elif secret_key.startswith(("sk_live_", "rk_live_")):
@@ -135,66 +141,58 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:
+        shared = build_coordination(settings, metrics)
         gateway = StripeGateway.connect(
             secret_key,
             api_base=settings.stripe_api_base,
             timeout_s=settings.stripe_timeout_s,
             max_retries=settings.stripe_max_retries,
+            max_connections=settings.stripe_max_connections,
+            rate_budget=StripeRateBudget(
+                shared.stripe_limiter,
+                per_second=account_rate(secret_key, settings.stripe_requests_per_second, sandbox),
+                per_endpoint=endpoint_rate(settings.stripe_endpoint_requests_per_second, sandbox),
+                on_wait=metrics.stripe_budget_waits.inc,
+            ),
             metrics=metrics,
+            transport=stripe_transport,
         )
         pricer = CartPricer(catalog, clock)
-        budget = settings.request_budget_s
-        redis = _redis(settings)
-        locks: ObjectLocks
-        store: IdempotencyStore
-        counter: RateCounter
-        pending: PendingWrites
-        # A request holds its key "in flight" for at most its budget (everything after the key
-        # is taken runs within it); a little more, so a slow tail never frees it early. A replica
-        # that died leaves its keys in flight that long: retries meanwhile get 409 and Retry-After.
-        in_flight_s = budget + 2
-        if redis is None:
-            locks = KeyedLocks(on_wait=metrics.lock_waits.inc)
-            store = MemoryIdempotencyStore(
-                ttl_s=settings.idempotency_ttl_s,
-                in_flight_ttl_s=in_flight_s,
-                max_entries=settings.idempotency_max_entries,
-                max_bytes=settings.idempotency_max_bytes,
-                on_evict=metrics.idempotency_evictions.inc,
-            )
-            counter = MemoryRateCounter()
-            pending = MemoryPendingWrites()
-        else:
-            # The lease is the request budget: the work under the lock is cancelled by then.
-            locks = RedisLocks(redis, ttl_s=budget, wait_s=budget, on_wait=metrics.lock_waits.inc)
-            store = RedisIdempotencyStore(
-                redis, ttl_s=settings.idempotency_ttl_s, in_flight_ttl_s=in_flight_s
-            )
-            counter = RedisRateCounter(redis)
-            pending = RedisPendingWrites(redis)
-        limiter = RateLimiter(counter, lambda name: metrics.rate_limited.labels(name).inc())
-        services = {"budget_s": budget, "clock": clock}
+        services: dict[str, Any] = {
+            "budget_s": settings.request_budget_s,
+            "clock": clock,
+            "read_ttl_s": settings.cart_read_cache_s,
+            "on_batch": metrics.observe_batch,
+            "on_queued": lambda: _queued(metrics),
+        }
+        limiter = RateLimiter(
+            shared.rate_counter, lambda name: metrics.rate_limited.labels(name).inc()
+        )
         try:
             yield State(
                 metrics=metrics,
+                admission=admission,
                 rate_limiter=limiter,
                 rate_limits=limits,
                 pricer=pricer,
                 gateway=gateway,
                 sessions=CheckoutSessionService(
-                    gateway, pricer, signer, locks, pending, **services
+                    gateway, pricer, signer, shared.locks, shared.pending, **services
                 ),
-                intents=PaymentIntentService(gateway, pricer, signer, locks, pending, **services),
-                idempotency=store,
-                readiness=Readiness(gateway, redis),
-                webhooks=WebhookService(webhook_secret, gateway, pricer, store, metrics),
+                intents=PaymentIntentService(
+                    gateway, pricer, signer, shared.locks, shared.pending, **services
+                ),
+                idempotency=shared.idempotency,
+                readiness=Readiness(gateway, shared.redis),
+                webhooks=WebhookService(
+                    webhook_secret, gateway, pricer, shared.idempotency, metrics
+                ),
                 authenticator=authenticator,
                 stripe_mode=stripe_mode,
             )
         finally:
             await gateway.aclose()
-            if redis is not None:
-                await redis.aclose()
+            await shared.aclose()
 
     app = FastAPI(
         title="amount-updater",
@@ -226,28 +224,20 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Cache-Control",
+                "Content-Type",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
         )
     if sandbox:
         mount_sandbox(app, clock=clock)
-    admission = None
-    if settings.max_active_requests:
-        ceiling = settings.max_active_requests
-        floor = min(settings.min_active_requests, ceiling)
-        admission = Admission(
-            ceiling,
-            floor=floor,
-            start=max(floor, min(ceiling, 128)),
-            target_lag_s=settings.admission_target_lag_ms / 1000,
-            max_wait_s=queue_wait_s(settings.request_budget_s),
-            on_wait=metrics.admission_waits.inc,
-            on_limit=metrics.admission_limit.set,
-        )
     app.add_middleware(
         EdgeMiddleware,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
-        admission=admission,
     )
     return app
 
@@ -259,22 +249,10 @@ def _metrics_endpoint(metrics: Metrics) -> Callable[[], Awaitable[Response]]:
     return render_metrics
 
 
-def _redis(settings: Settings) -> Redis | None:
-    """A client whose pool has a connection for every request that may be at work at once (plus
-    a few for health checks and late lock releases); past that, a request waits for one within
-    its admission wait rather than failing at once."""
-    if settings.redis_url is None:
-        return None
-    at_work = settings.max_active_requests or 256
-    pool = BlockingConnectionPool.from_url(
-        settings.redis_url.get_secret_value(),
-        max_connections=at_work + 16,
-        timeout=queue_wait_s(settings.request_budget_s),
-        socket_timeout=2.0,
-        socket_connect_timeout=2.0,
-        health_check_interval=30,
-    )
-    return Redis.from_pool(pool)
+def _queued(metrics: Metrics) -> None:
+    """A change waits behind a batch of changes to its object: counted, and not at work."""
+    metrics.lock_waits.inc()
+    step_aside()
 
 
 def create_app_from_environment() -> FastAPI:

@@ -49,20 +49,19 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
     # Stripe.js's runServerUpdate gives the server 20 s: answer well inside that, retries included.
     request_budget_s: Annotated[float, Field(gt=0, le=19)] = 15.0
-    # Requests that call Stripe at work at once in one worker; the others queue (http/admission).
-    # The limit starts at 128 (or the maximum, if lower) and follows the event loop's lag between
-    # the minimum and the maximum: up while requests queue and the lag stays under half the
-    # target, down a tenth at a time when it passes the target. A minimum equal to the maximum
-    # fixes the limit (a minimum above the maximum is lowered to it); 0 as the maximum: no limit
-    # at all. Measured in scenario B of the benchmarks (512 connections, Stripe in 100 ms, one
-    # worker): a fixed 192 never let a request time out but left CPU idle (814 updates/s); a
-    # fixed 320 kept the CPU busy (about 1,000/s) but let 61 requests time out in one slow round;
-    # a fixed 384 or more let requests time out on a quiet machine too. With these bounds the
-    # limit sat between 250 and 320 (1,165-1,195 updates/s, p99 1.4-1.5 s), and between 150 and
-    # 280 with a CPU hog beside the worker (740-880/s, p99 1.8-2.3 s), with no timeout.
-    max_active_requests: Annotated[int, Field(ge=0, le=100_000)] = 320
-    min_active_requests: Annotated[int, Field(ge=1, le=100_000)] = 64
-    admission_target_lag_ms: Annotated[float, Field(gt=0, le=10_000)] = 50.0
+    # Requests that call Stripe at work at once in one worker; the others wait for a slot in
+    # arrival order, a third of the budget at most (coordination/admission.py). 0: no limit.
+    max_active_requests: Annotated[int, Field(ge=0, le=100_000)] = 256
+    # Connections to Stripe one worker may open; past that a call waits for one.
+    stripe_max_connections: Annotated[int, Field(ge=1, le=10_000)] = 256
+    # Stripe's rate limits, spent before each call (stripe_gateway/rate_budget.py). Unset:
+    # Stripe's defaults, per account by the key's mode (live 100, test 25) and per endpoint
+    # 25; none in sandbox mode. 0 turns a budget off. With Redis, shared by replicas.
+    stripe_requests_per_second: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    stripe_endpoint_requests_per_second: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    # A cart read is answered from the last read or write of that object in this process when
+    # at most this old (service/recent_views.py); 0: every read asks Stripe.
+    cart_read_cache_s: Annotated[float, Field(ge=0, le=60)] = 2.0
     redis_url: SecretStr | None = None
     idempotency_ttl_s: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
     # 0 disables a limit. Stripe allows 1,000 updates per PaymentIntent per hour.

@@ -25,6 +25,7 @@
     ├── StripeUnavailable             503 stripe_unavailable
     ├── ObjectBusy                    503 object_busy
     ├── CoordinationUnavailable       503 coordination_unavailable
+    ├── Overloaded                    503 overloaded
     ├── WebhooksNotConfigured         503 webhooks_not_configured
     └── StripeTimeout                 504 stripe_timeout
 
@@ -138,6 +139,10 @@ class ObjectBusy(ServiceError):
 
 class CoordinationUnavailable(ServiceError):
     status, code, title = 503, "coordination_unavailable", "Redis (locks, idempotency) unreachable"
+
+
+class Overloaded(ServiceError):
+    status, code, title = 503, "overloaded", "Too many requests in progress"
 
 
 class RateLimited(ServiceError):

@@ -12,9 +12,7 @@ YOUNG_COLLECTION_THRESHOLD = 20_000
 
 def tune_garbage_collector() -> None:
     """Freeze what start-up built (modules, the app, the catalog) out of the collector's scans,
-    and collect the young generation less often. Measured: 1,070 -> 940 us of CPU per update
-    (the app driven in process against the benchmark's nginx, best of three), and 727 -> 882
-    updates/s in scenario B (one run each)."""
+    and collect the young generation less often (`benchmarks/README.md` has the effect)."""
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()

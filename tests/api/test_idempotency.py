@@ -14,7 +14,6 @@ import respx
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
-from amount_updater.app import create_app
 from amount_updater.config import Settings
 from amount_updater.service.changes import AddItem
 from amount_updater.service.request_history import Origin
@@ -22,7 +21,7 @@ from tests.api.test_checkout_sessions import SESSION_URL, SID, token_for
 from tests.api.test_payment_intents import OURS, PID, mock_intent
 from tests.api.test_payment_intents import URL as INTENT_URL
 from tests.api.test_payment_intents import auth as intent_auth
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, build_app
 from tests.support.asgi import disconnecting_after, http_scope
 from tests.support.redis_server import RedisServer, running_redis
 from tests.support.stripe_objects import NOW, checkout_session, form, payment_intent, product_line
@@ -166,7 +165,7 @@ class TestRefusalsAreNotStored:
     async def test_a_429_is_not_stored(self, settings, stripe_mock: respx.MockRouter, session):
         limited = settings.model_copy(update={"rate_limit_changes_per_minute": 1})
         mock_update(stripe_mock, session)
-        app = create_app(limited, clock=lambda: float(NOW))
+        app = build_app(limited, stripe_mock)
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
@@ -632,7 +631,7 @@ class TestWithRedis:
     async def replica_b(
         self, settings: Settings, stripe_mock: respx.MockRouter
     ) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(settings, clock=lambda: float(NOW))
+        app = build_app(settings, stripe_mock)
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as b:

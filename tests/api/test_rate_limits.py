@@ -22,11 +22,11 @@ import respx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-import amount_updater.app
+import amount_updater.coordination.backends as backends
 import amount_updater.coordination.rate_limits as rate_limits
-from amount_updater.app import create_app
 from amount_updater.config import Settings
 from tests.api.test_checkout_sessions import token_for
+from tests.conftest import build_app
 from tests.support.redis_server import running_redis
 from tests.support.stripe_objects import NOW, checkout_session, form, payment_intent, product_line
 
@@ -50,7 +50,7 @@ def freeze_rate_windows(monkeypatch: pytest.MonkeyPatch, at: float = FROZEN) -> 
     """Both counters (memory and Redis) see the wall clock stand still at `at` (until moved)."""
     clock = FrozenClock(at)
     counter = rate_limits.MemoryRateCounter
-    monkeypatch.setattr(amount_updater.app, "MemoryRateCounter", lambda: counter(clock=clock))
+    monkeypatch.setattr(backends, "MemoryRateCounter", lambda: counter(clock=clock))
     monkeypatch.setattr(rate_limits, "time", types.SimpleNamespace(time=clock))
     return clock
 
@@ -377,8 +377,8 @@ class TestSharedInRedis:
             shared = with_settings(
                 settings, redis_url=redis_server.url, rate_limit_creates_per_minute=2
             )
-            replica_a = create_app(shared, clock=lambda: float(NOW))
-            replica_b = create_app(shared, clock=lambda: float(NOW))
+            replica_a = build_app(shared, stripe_mock)
+            replica_b = build_app(shared, stripe_mock)
             async with LifespanManager(replica_a) as a, LifespanManager(replica_b) as b:
                 transport_a = httpx.ASGITransport(app=a.app)
                 transport_b = httpx.ASGITransport(app=b.app)
@@ -403,8 +403,8 @@ class TestSharedInRedis:
             shared = with_settings(
                 settings, redis_url=redis_server.url, rate_limit_changes_per_minute=1
             )
-            replica_a = create_app(shared, clock=lambda: float(NOW))
-            replica_b = create_app(shared, clock=lambda: float(NOW))
+            replica_a = build_app(shared, stripe_mock)
+            replica_b = build_app(shared, stripe_mock)
             async with LifespanManager(replica_a) as a, LifespanManager(replica_b) as b:
                 transport_a = httpx.ASGITransport(app=a.app)
                 transport_b = httpx.ASGITransport(app=b.app)

@@ -16,12 +16,12 @@ import respx
 from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
 
-from amount_updater.app import create_app
 from amount_updater.config import Settings
 from tests.api.test_checkout_sessions import token_for
 from tests.api.test_rate_limits import freeze_rate_windows
 from tests.api.test_webhooks import WEBHOOK_SECRET, deliver, event, paid_intent, with_settings
-from tests.support.stripe_objects import NOW, checkout_session, product_line
+from tests.conftest import build_app
+from tests.support.stripe_objects import checkout_session, product_line
 
 CART = {"currency": "usd", "items": [{"product_id": "tshirt"}]}
 SID = "cs_test_a1"
@@ -225,8 +225,8 @@ def test_webhook_amount_mismatches_are_counted_by_object(exposition: Exposition)
 async def test_two_apps_in_one_process_keep_separate_registries(
     settings: Settings, stripe_mock: respx.MockRouter
 ):
-    first = create_app(settings, clock=lambda: float(NOW))
-    second = create_app(settings, clock=lambda: float(NOW))
+    first = build_app(settings, stripe_mock)
+    second = build_app(settings, stripe_mock)
 
     async with (
         LifespanManager(first) as one,

@@ -61,11 +61,14 @@ class TestWhatIsRetried:
     def test_a_429_lock_timeout_is_retried(self):
         assert POLICY.delay(rate_limit("lock_timeout"), 0) is not None
 
-    def test_a_plain_429_rate_limit_is_not_retried(self):
-        assert POLICY.delay(rate_limit("rate_limit"), 0) is None
+    def test_a_plain_429_rate_limit_is_retried(self):
+        assert POLICY.delay(rate_limit("rate_limit"), 0) is not None
 
-    def test_a_plain_429_is_not_retried_even_with_retry_after(self):
-        assert POLICY.delay(rate_limit("rate_limit", {"Retry-After": "1"}), 0) is None
+    def test_a_plain_429_follows_its_retry_after(self):
+        assert POLICY.delay(rate_limit("rate_limit", {"Retry-After": "1"}), 0) == 1.0
+
+    def test_should_retry_false_stops_a_429(self):
+        assert POLICY.delay(rate_limit("rate_limit", {"Stripe-Should-Retry": "false"}), 0) is None
 
     @pytest.mark.parametrize("status", [400, 401, 402, 403, 404])
     def test_a_client_error_is_not_retried(self, status: int):
@@ -127,9 +130,10 @@ class TestRetryAfter:
     def test_retry_after_is_read_in_lowercase_too(self):
         assert POLICY.delay(api_error(503, headers={"retry-after": "1.5"}), 0) == 1.5
 
-    def test_retry_after_is_capped_at_max_delay(self):
+    def test_retry_after_is_followed_as_stripe_says_even_past_the_backoff_cap(self):
+        # The gateway, not the policy, refuses a wait that would not end within the budget.
         policy = RetryPolicy(max_retries=3, max_delay_s=2.0)
-        assert policy.delay(api_error(503, headers={"Retry-After": "30"}), 0) == 2.0
+        assert policy.delay(api_error(503, headers={"Retry-After": "30"}), 0) == 30.0
 
     def test_a_negative_retry_after_means_now(self):
         assert POLICY.delay(api_error(503, headers={"Retry-After": "-5"}), 0) == 0.0

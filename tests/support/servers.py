@@ -19,8 +19,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, port: int | None = None) -> Iterator[str]:
-    """Serve `app` with uvicorn on 127.0.0.1 in a daemon thread; yield its base URL."""
+def serve_in_thread(app: Any, *, port: int | None = None, **options: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn on 127.0.0.1 in a daemon thread; yield its base URL. `options`
+    go to uvicorn's Config (`ssl_certfile` and `ssl_keyfile` serve https)."""
     port = port or free_port()
     config = uvicorn.Config(
         app,
@@ -29,6 +30,7 @@ def serve_in_thread(app: Any, *, port: int | None = None) -> Iterator[str]:
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=1,
+        **options,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -39,7 +41,8 @@ def serve_in_thread(app: Any, *, port: int | None = None) -> Iterator[str]:
             raise RuntimeError("uvicorn test server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        scheme = "https" if "ssl_certfile" in options else "http"
+        yield f"{scheme}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -1,15 +1,14 @@
 """Dependencies built once in the app's lifespan, handed to routes through Annotated aliases.
 
-They are `async def` on purpose: FastAPI runs a plain `def` dependency in a worker thread, a
-thread hop per request that cost a measurable share of the hot path. And the routes that carry
-the traffic take few of them: FastAPI spends about 30 us of CPU per dependency it solves, so the
-credentials a caller presents are read in one (`CredentialsDep`) rather than through FastAPI's
-two security classes; routes that take it declare `TOKEN_OR_API_KEY` for the OpenAPI document,
-as those classes would have.
+They are `async def`: FastAPI runs a plain `def` dependency in a worker thread. The credentials
+a caller presents (a token or an API key) are read in one dependency (`CredentialsDep`), since
+either will do; routes that take it declare `TOKEN_OR_API_KEY` for the OpenAPI document, as
+FastAPI's two security classes would have.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from amount_updater.auth.authenticator import Authenticator, Caller
 from amount_updater.catalog.repository import CatalogRepository
+from amount_updater.coordination.admission import Admission
 from amount_updater.service.checkout_sessions import CheckoutSessionService
 from amount_updater.service.payment_intents import PaymentIntentService
 from amount_updater.service.pricer import CartPricer
@@ -46,6 +46,21 @@ async def _pricer(request: Request) -> CartPricer:
 async def _catalog(request: Request) -> CatalogRepository:
     catalog: CatalogRepository = request.state.pricer.catalog
     return catalog
+
+
+async def admitted(request: Request) -> AsyncIterator[None]:
+    """A slot among the requests at work that call Stripe (503 `overloaded` if none frees in
+    time); declared by the routers whose routes call Stripe. The body has been read by then, so
+    a client that sends it slowly holds no slot."""
+    admission: Admission | None = request.state.admission
+    if admission is None:
+        yield
+        return
+    slot = await admission.enter()
+    try:
+        yield
+    finally:
+        slot.release()
 
 
 async def _authenticator(request: Request) -> Authenticator:

@@ -13,8 +13,9 @@ from amount_updater.service.object_service import Created as CreatedObject
 ProductId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$", examples=["gift_wrap"])]
 RateId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$", examples=["express"])]
 DiscountCode = Annotated[str, Field(min_length=1, max_length=40, examples=["SAVE10"])]
+CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
 CurrencyCode = Annotated[
-    str, Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217, any case", examples=["usd"])
+    str, Field(pattern=CURRENCY_PATTERN, description="ISO 4217, any case", examples=["usd"])
 ]
 Quantity = Annotated[int, Field(ge=1, le=999)]
 ObjectKind = Literal["checkout.session", "payment_intent", "quote"]

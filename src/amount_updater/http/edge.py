@@ -1,14 +1,11 @@
 """The first and last layer every HTTP request meets.
 
-One pure-ASGI layer instead of four (they cost a fifth of the hot path's CPU as separate
-layers, measured with `make bench`). For each request it:
+One pure-ASGI layer (Starlette's advice for middleware on a hot path). For each request it:
 - names it: an incoming `X-Request-ID` if short and plain, else a new one, echoed back;
 - refuses, before the app reads anything, a body over the size limit (413) or a body that is
   not JSON (415; the sandbox's Stripe emulator speaks Stripe's form encoding and is exempt);
 - adds the security headers to every answer (a CSP everywhere but the interactive docs, whose
   page loads Swagger UI from a CDN);
-- admits requests that call Stripe through `Admission` once their body has arrived (at most N
-  at work, the rest queued in arrival order; 503 `overloaded` when none frees in time);
 - turns an unexpected exception into the 500 problem here, inside the stack, so that the answer
   still carries the request id and the headers (Starlette's own handler answers from outside
   every middleware);
@@ -27,8 +24,6 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from amount_updater.api.problems import internal_error, problem_response
-from amount_updater.http.admission import Admission, Overloaded
-from amount_updater.http.bodies import read_body, replay_body
 from amount_updater.observability import context
 from amount_updater.observability.metrics import Metrics
 
@@ -47,15 +42,6 @@ _CSP = (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'
 _DOCS = ("/docs", "/redoc")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _FORM_PATHS = ("/_sandbox/stripe",)
-# The routes that call Stripe (their OpenAPI documents 503). Everything else (health, metrics,
-# catalog, quotes, docs, the sandbox's emulator, which the gateway itself calls) is never queued.
-ADMITTED_PATHS = (
-    "/v1/checkout-sessions",
-    "/v1/payment-intents",
-    "/v1/tokens",
-    "/v1/webhooks/",
-    "/update-custom-amount",
-)
 
 
 class _TooLarge(HTTPException):
@@ -72,12 +58,10 @@ class EdgeMiddleware:
         *,
         metrics: Metrics,
         max_body_bytes: int,
-        admission: Admission | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
-        self.admission = admission
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,25 +100,14 @@ class EdgeMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        admitted = False
         try:
             refusal = self._refusal(scope, length, content_type, chunked)
             if refusal is not None:
                 await refusal(scope, receive, edge_send)
                 return
-            has_body = length is not None or chunked
-            if has_body:
+            if length is not None or chunked:
                 receive = self._limited(receive)
-            if self.admission is not None and path.startswith(ADMITTED_PATHS):
-                if has_body:
-                    # The whole body first: a client that sends it slowly holds no slot.
-                    receive = replay_body(await read_body(receive))
-                await self.admission.enter()
-                admitted = True
             await self.app(scope, receive, edge_send)
-        except Overloaded:
-            self.metrics.overloaded.inc()
-            await _overloaded()(scope, receive, edge_send)
         except _TooLarge:
             if responded:
                 raise
@@ -145,9 +118,6 @@ class EdgeMiddleware:
             error_logger.exception("request.unhandled_error", exc_info=exc)
             await internal_error()(scope, receive, edge_send)
         finally:
-            if admitted:
-                assert self.admission is not None
-                self.admission.leave()
             self._record(scope, ctx, status, time.perf_counter() - started)
 
     def _refusal(
@@ -225,13 +195,3 @@ def _is_json(content_type: bytes | None) -> bool:
         return False
     media = content_type.split(b";")[0].strip().lower()
     return media == b"application/json" or media.endswith(b"+json")
-
-
-def _overloaded() -> Response:
-    return problem_response(
-        503,
-        "overloaded",
-        "Too many requests in progress",
-        "This instance is at its limit of requests in progress. Try again shortly.",
-        headers={"Retry-After": "1"},
-    )

@@ -59,7 +59,18 @@ class Metrics:
         )
         self.admission_limit = Gauge(
             "amount_updater_admission_limit",
-            "Requests that call Stripe allowed at work at once; adapts to the event loop's lag",
+            "Requests that call Stripe allowed at work at once in this worker",
+            registry=r,
+        )
+        self.stripe_budget_waits = Counter(
+            "amount_updater_stripe_budget_waits",
+            "Stripe calls that waited for the account's or the endpoint's rate budget",
+            registry=r,
+        )
+        self.change_batches = Histogram(
+            "amount_updater_change_batch_size",
+            "Changes to one object applied together with one read and one write",
+            buckets=(1, 2, 3, 5, 10, 20, 50),
             registry=r,
         )
         self.overloaded = Counter(
@@ -121,6 +132,9 @@ class Metrics:
             self._stripe_children[key] = children
         children[0].inc()
         children[1].observe(elapsed_s)
+
+    def observe_batch(self, size: int) -> None:
+        self.change_batches.observe(size)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from contextvars import Token
 from types import TracebackType
 
+from amount_updater.deadlines import reset_deadline, set_deadline
 from amount_updater.errors import StripeTimeout
 
 
@@ -15,15 +17,17 @@ class within:  # lower case: used as `async with within(seconds)`, like asyncio.
     machinery cost as much as the timeout itself.
     """
 
-    __slots__ = ("_seconds", "_timeout")
+    __slots__ = ("_seconds", "_timeout", "_token")
 
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds
         self._timeout: asyncio.Timeout | None = None
+        self._token: Token[float | None] | None = None
 
     async def __aenter__(self) -> None:
         self._timeout = asyncio.timeout(self._seconds)  # the clock starts on entry
         await self._timeout.__aenter__()
+        self._token = set_deadline(asyncio.get_running_loop().time() + self._seconds)
 
     async def __aexit__(
         self,
@@ -32,6 +36,8 @@ class within:  # lower case: used as `async with within(seconds)`, like asyncio.
         traceback: TracebackType | None,
     ) -> None:
         assert self._timeout is not None
+        assert self._token is not None
+        reset_deadline(self._token)
         try:
             await self._timeout.__aexit__(exc_type, exc, traceback)
         except TimeoutError:

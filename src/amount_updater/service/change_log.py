@@ -1,16 +1,27 @@
-"""One log line per change to a Stripe object: what, before and after, and who asked."""
+"""One log line per write to a Stripe object: what, before and after, and who asked.
+
+A write can carry a batch of changes from several requests (`change_queue`): `who` and
+`request_id` then list each request's, comma-separated, in the order they were applied.
+"""
 
 from __future__ import annotations
 
 import logging
-
-from amount_updater.observability import context
+from collections.abc import Sequence
 
 logger = logging.getLogger("amount_updater.change")
 
 
-def log_change(kind: str, object_id: str, currency: str, before: int, after: int) -> None:
-    ctx = context.current()
+def log_change(
+    kind: str,
+    object_id: str,
+    currency: str,
+    before: int,
+    after: int,
+    *,
+    who: Sequence[str],
+    request_ids: Sequence[str],
+) -> None:
     logger.info(
         "cart.changed",
         extra={
@@ -19,7 +30,8 @@ def log_change(kind: str, object_id: str, currency: str, before: int, after: int
             "currency": currency,
             "amount_before": before,
             "amount_after": after,
-            "who": ctx.caller if ctx else None,
-            "request_id": ctx.request_id if ctx else None,
+            "changes": len(who),
+            "who": ",".join(who),
+            "request_id": ",".join(request_ids),
         },
     )

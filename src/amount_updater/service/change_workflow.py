@@ -1,13 +1,15 @@
 """One workflow for every change to a cart on a Stripe object, whatever its kind.
 
-For one object at a time (the lock), it:
+Changes to one object queue (`change_queue`) and are applied in batches. For each batch, with
+the object's lock held, it:
 1. settles a write to the object whose outcome was left unknown (`coordination/pending_writes`);
 2. reads the object and the cart the service recorded on it;
 3. answers a retried request whose marker the object already holds with the current cart
    (`request_history`), without applying it again;
-4. checks that the object can still change, applies the change, prices the cart;
+4. checks that the object can still change and applies each change in turn (one that fails its
+   checks fails alone), then prices the cart;
 5. writes the whole new state in one call, recorded first as pending, or writes nothing when
-   nothing changed.
+   nothing changed; every caller whose change was applied gets the cart as it now stands.
 
 What differs between Checkout Sessions and PaymentIntents (how to read one, how its cart is
 recorded, what a write looks like) is a `CartKind`.
@@ -15,22 +17,28 @@ recorded, what a write looks like) is a `CartKind`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from amount_updater.coordination.locks import ObjectLocks
 from amount_updater.coordination.pending_writes import PendingWrites
+from amount_updater.deadlines import deadline
 from amount_updater.errors import CartUnreadable, ServiceError
-from amount_updater.pricing import PricedCart
+from amount_updater.observability import context
+from amount_updater.pricing import PricedCart, Selection
 from amount_updater.service.amount_limits import check_amount
 from amount_updater.service.budget import within
 from amount_updater.service.cart import CartView, RecordedCart
 from amount_updater.service.change_log import log_change
+from amount_updater.service.change_queue import ChangeQueue
 from amount_updater.service.changes import (
     CartChange,
     check_shipping_has_items,
     reads_current_cart,
 )
 from amount_updater.service.pricer import CartPricer
+from amount_updater.service.recent_views import RecentViews
 from amount_updater.service.request_history import Origin, with_markers
 from amount_updater.stripe_gateway import StripeGateway, StripeWrite
 
@@ -67,6 +75,16 @@ class CartKind(Protocol[S]):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Requested:
+    """One change as a caller asked for it."""
+
+    change: CartChange
+    origin: Origin
+    marker: str
+    request_id: str  # of the HTTP request, for the change's log line
+
+
 class ChangeWorkflow(Generic[S]):
     def __init__(
         self,
@@ -77,6 +95,9 @@ class ChangeWorkflow(Generic[S]):
         locks: ObjectLocks,
         pending: PendingWrites,
         budget_s: float,
+        recent: RecentViews | None = None,
+        on_batch: Callable[[int], None] | None = None,
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
         self._kind = kind
         self._pricer = pricer
@@ -84,35 +105,110 @@ class ChangeWorkflow(Generic[S]):
         self._locks = locks
         self._pending = pending
         self._budget_s = budget_s
+        self.recent = recent if recent is not None else RecentViews()
+        self._queue: ChangeQueue[Requested, CartView] = ChangeQueue(
+            self._apply, on_batch, on_queued, self._ready
+        )
 
     async def apply(self, object_id: str, change: CartChange, origin: Origin) -> CartView:
-        """Apply one change to the object's cart, serialized with other changes to it."""
+        """Apply one change to the object's cart: queued behind the changes to it in progress,
+        and applied together with the others that queued meanwhile."""
+        log = context.current()
+        request_id = log.request_id if log is not None else ""
+        requested = Requested(change, origin, origin.marker(change), request_id)
+        async with within(self._budget_s):
+            ends = deadline()
+            assert ends is not None
+            return await self._queue.submit(object_id, requested, deadline=ends)
+
+    async def _ready(self, object_id: str) -> None:
+        """Before a batch is formed: its turn for a read in Stripe's rate budget."""
+        await self._gateway.prepay_read(self._kind.name)
+
+    async def _apply(
+        self, object_id: str, batch: Sequence[Requested]
+    ) -> list[CartView | ServiceError]:
+        """Apply a batch with one read and at most one write. A change that fails its checks
+        fails alone; a write that fails fails them all."""
         kind = self._kind
-        marker = origin.marker(change)
-        async with within(self._budget_s), self._locks.hold(object_id):
+        async with self._locks.hold(object_id):
             await self._settle(object_id)
             snapshot = await kind.fetch(object_id)
             cart = kind.cart(snapshot)
-            if marker and marker in cart.history:
-                # This very request changed the object already (its answer was lost).
-                return self.current_view(snapshot)
-            kind.ensure_updatable(snapshot)
-            if cart.problem is not None and reads_current_cart(change):
-                raise _unreadable(kind.name)
-            rules = self._pricer.rules(kind.currency(snapshot))
-            selection = change.apply(cart.selection, rules)
-            check_shipping_has_items(selection, cart.other_subtotal)
+            selection, history = cart.selection, cart.history
+            readable = cart.problem is None
+            outcomes: list[ServiceError | None] = []  # None: applied, or applied before
+            applied: list[Requested] = []
+            rules = None
+            priced: PricedCart | None = None  # of `selection`, once priced
+            for requested in batch:
+                if requested.marker and requested.marker in cart.history:
+                    outcomes.append(None)  # this request changed the object already
+                    continue
+                try:
+                    kind.ensure_updatable(snapshot)
+                    if not readable and reads_current_cart(requested.change):
+                        raise _unreadable(kind.name)
+                    rules = rules or self._pricer.rules(kind.currency(snapshot))
+                    changed = requested.change.apply(selection, rules)
+                    check_shipping_has_items(changed, cart.other_subtotal)
+                    priced_change = priced
+                    if changed != selection:
+                        priced_change = self._pricer.price(rules, changed, cart.other_subtotal)
+                        check_amount(priced_change.total, rules.currency)  # refuses empty too
+                except ServiceError as error:
+                    outcomes.append(error)
+                    continue
+                selection, priced, readable = changed, priced_change, True
+                history = with_markers(history, [requested.marker])
+                applied.append(requested)
+                outcomes.append(None)
+            if all(outcome is not None for outcome in outcomes):
+                return [outcome for outcome in outcomes if outcome is not None]
+            try:
+                view = await self._record(
+                    object_id, snapshot, selection, priced, history, readable, applied
+                )
+            except ServiceError as error:
+                return [error if outcome is None else outcome for outcome in outcomes]
+        self.recent.remember(object_id, view)
+        return [view if outcome is None else outcome for outcome in outcomes]
+
+    async def _record(
+        self,
+        object_id: str,
+        snapshot: S,
+        selection: Selection,
+        priced: PricedCart | None,
+        history: tuple[str, ...],
+        readable: bool,
+        applied: Sequence[Requested],
+    ) -> CartView:
+        """Write `selection` (`priced`, if the batch priced it) to the object, if anything
+        changed; the cart as it now stands."""
+        kind = self._kind
+        cart = kind.cart(snapshot)
+        if not readable:
+            raise _unreadable(kind.name)  # every change in the batch was applied before
+        rules = self._pricer.rules(kind.currency(snapshot))
+        if priced is None:
             priced = self._pricer.price(rules, selection, cart.other_subtotal)
-            write = kind.plan(snapshot, priced, with_markers(cart.history, [marker]))
-            if write is None:
-                return kind.view(snapshot, priced)
-            # Also refuses an empty cart: a payment needs something to charge.
-            check_amount(priced.total, rules.currency)
-            answer = await self._write(object_id, write)
-            view = kind.written(snapshot, priced, answer)
-            before = kind.charged(snapshot)
-            log_change(kind.name, object_id, rules.currency, before, view.amount_total)
-            return view
+        write = kind.plan(snapshot, priced, history)
+        if write is None:
+            return kind.view(snapshot, priced)
+        check_amount(priced.total, rules.currency)
+        answer = await self._write(object_id, write)
+        view = kind.written(snapshot, priced, answer)
+        log_change(
+            kind.name,
+            object_id,
+            rules.currency,
+            kind.charged(snapshot),
+            view.amount_total,
+            who=[requested.origin.scope for requested in applied],
+            request_ids=[requested.request_id for requested in applied],
+        )
+        return view
 
     def current_view(self, snapshot: S) -> CartView:
         """The cart recorded on the object, priced from the catalog now."""

@@ -166,19 +166,26 @@ class CheckoutSessionService(ObjectService):
                     else None
                 ),
             )
-        snapshot = self._kind.read(session)
+        view = self._changes.current_view(self._kind.read(session))
+        self._changes.recent.remember(session.id, view)
         return Created(
             id=session.id,
             client_secret=session.client_secret,
             token=self.signer.mint(session.id, session.expires_at),
             token_expires_at=session.expires_at,
-            cart=self._changes.current_view(snapshot),
+            cart=view,
         )
 
-    async def get(self, session_id: str) -> CartView:
+    async def get(self, session_id: str, *, fresh: bool = False) -> CartView:
+        """The cart; from the last read or write of the session if that is recent enough."""
+        recent = None if fresh else self._changes.recent.recall(session_id)
+        if recent is not None:
+            return recent
         async with within(self.budget_s):
             session = await self.gateway.get_checkout_session(session_id)
-        return self._changes.current_view(self._kind.read(session))
+        view = self._changes.current_view(self._kind.read(session))
+        self._changes.recent.remember(session_id, view)
+        return view
 
     async def issue_token(self, session_id: str) -> IssuedToken:
         """A token for a session created elsewhere; it expires with the session."""

@@ -12,6 +12,7 @@ from amount_updater.coordination.pending_writes import PendingWrites
 from amount_updater.service.cart import CartView
 from amount_updater.service.change_workflow import CartKind, ChangeWorkflow, S
 from amount_updater.service.pricer import CartPricer
+from amount_updater.service.recent_views import READ_TTL_S, RecentViews
 from amount_updater.stripe_gateway import StripeGateway
 
 
@@ -45,6 +46,9 @@ class ObjectService:
         *,
         budget_s: float = 15.0,
         clock: Callable[[], float] = time.time,
+        read_ttl_s: float = READ_TTL_S,
+        on_batch: Callable[[int], None] | None = None,
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
         self.gateway = gateway
         self.pricer = pricer
@@ -53,6 +57,9 @@ class ObjectService:
         self.clock = clock
         self._locks = locks
         self._pending = pending
+        self._read_ttl_s = read_ttl_s
+        self._on_batch = on_batch
+        self._on_queued = on_queued
 
     def workflow(self, kind: CartKind[S]) -> ChangeWorkflow[S]:
         return ChangeWorkflow(
@@ -62,4 +69,7 @@ class ObjectService:
             locks=self._locks,
             pending=self._pending,
             budget_s=self.budget_s,
+            recent=RecentViews(ttl_s=self._read_ttl_s),
+            on_batch=self._on_batch,
+            on_queued=self._on_queued,
         )

@@ -142,14 +142,20 @@ class PaymentIntentService(ObjectService):
                 ),
             )
         issued = self._token(intent.id)
-        return Created(
-            intent.id, intent.client_secret, issued.token, issued.expires_at, _view(intent, priced)
-        )
+        view = _view(intent, priced)
+        self._changes.recent.remember(intent.id, view)
+        return Created(intent.id, intent.client_secret, issued.token, issued.expires_at, view)
 
-    async def get(self, intent_id: str) -> CartView:
+    async def get(self, intent_id: str, *, fresh: bool = False) -> CartView:
+        """The cart; from the last read or write of the intent if that is recent enough."""
+        recent = None if fresh else self._changes.recent.recall(intent_id)
+        if recent is not None:
+            return recent
         async with within(self.budget_s):
             intent = await self.gateway.get_payment_intent(intent_id)
-        return self._changes.current_view(self._kind.read(intent))
+        view = self._changes.current_view(self._kind.read(intent))
+        self._changes.recent.remember(intent_id, view)
+        return view
 
     async def issue_token(self, intent_id: str) -> IssuedToken:
         async with within(self.budget_s):

@@ -2,8 +2,9 @@
 
 Calls go out through `StripeWire` (Stripe's wire format over httpx, the API version and error
 classes of stripe-python). Answers are read as plain dicts and parsed down to the few fields the
-service needs, skipping the SDK's object layer (about 2 ms of CPU per call, see
-performance-notes.md). Retries (with one idempotency key per write) are the gateway's own.
+service needs, skipping the SDK's object layer. Before each attempt the call takes a request
+from Stripe's rate budget (`rate_budget.py`); retries (with one idempotency key per write) are
+the gateway's own, and none is started that could not end within the request's budget.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, NoReturn
 import httpx
 import stripe
 
+from amount_updater.deadlines import deadline
 from amount_updater.errors import (
     AmountOutOfRange,
     NotFound,
@@ -30,6 +32,7 @@ from amount_updater.errors import (
 )
 from amount_updater.observability import context
 from amount_updater.observability.metrics import Metrics
+from amount_updater.stripe_gateway.http_client import stripe_transport
 from amount_updater.stripe_gateway.models import (
     CheckoutSession,
     LineWrite,
@@ -38,14 +41,18 @@ from amount_updater.stripe_gateway.models import (
     StripeLineItem,
     StripeWrite,
 )
+from amount_updater.stripe_gateway.rate_budget import StripeRateBudget
 from amount_updater.stripe_gateway.retry import RetryPolicy
-from amount_updater.stripe_gateway.transport import stripe_http_client
-from amount_updater.stripe_gateway.wire import StripeWire
+from amount_updater.stripe_gateway.wire import AnswerTooLarge, StripeWire
 
 logger = logging.getLogger(__name__)
 
 SESSIONS = "/v1/checkout/sessions"
 INTENTS = "/v1/payment_intents"
+READ_OPERATIONS = {
+    "checkout.session": "checkout.sessions.retrieve",
+    "payment_intent": "payment_intents.retrieve",
+}
 LINE_ITEM_PAGE = 100  # Stripe's maximum page size for line-item lists
 # Stripe error codes that mean "this object can no longer change". The session one is what
 # Stripe's client-side endpoints answer; the server-side code is UNCONFIRMED (notes §1.8), so the
@@ -72,10 +79,12 @@ class StripeGateway:
         wire: StripeWire,
         retry: RetryPolicy | None = None,
         metrics: Metrics | None = None,
+        rate_budget: StripeRateBudget | None = None,
     ) -> None:
         self._wire = wire
         self._retry = retry or RetryPolicy(max_retries=0)
         self._metrics = metrics or Metrics()
+        self._rate_budget = rate_budget
 
     @classmethod
     def connect(
@@ -85,14 +94,18 @@ class StripeGateway:
         api_base: str,
         timeout_s: float,
         max_retries: int,
+        max_connections: int = 100,
+        rate_budget: StripeRateBudget | None = None,
         metrics: Metrics | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> StripeGateway:
-        """An httpx client over a lean keep-alive transport, with a timeout per call. The gateway
-        retries by itself, so that it honours Retry-After and reuses one idempotency key per
-        write."""
-        http = stripe_http_client(timeout_s)
-        wire = StripeWire(http, secret_key=secret_key, api_base=api_base, timeout_s=timeout_s)
-        return cls(wire, RetryPolicy(max_retries=max_retries), metrics)
+        """Over aiohttp's pool (`http_client.py`), or `transport` (tests), with a timeout per
+        call. The gateway retries by itself, so that it honours Retry-After and reuses one
+        idempotency key per write."""
+        if transport is None:
+            transport = stripe_transport(api_base=api_base, max_connections=max_connections)
+        wire = StripeWire(transport, secret_key=secret_key, api_base=api_base, timeout_s=timeout_s)
+        return cls(wire, RetryPolicy(max_retries=max_retries), metrics, rate_budget)
 
     async def aclose(self) -> None:
         await self._wire.aclose()
@@ -128,6 +141,13 @@ class StripeGateway:
             operation="checkout.sessions.create",
         )
         return await self._with_all_line_items(data)
+
+    async def prepay_read(self, kind: str) -> None:
+        """Take from Stripe's rate budget, now (waiting within the current deadline), the
+        request of the next read of an object of `kind` ("checkout.session", "payment_intent")
+        made from this task."""
+        if self._rate_budget is not None:
+            await self._rate_budget.prepay(READ_OPERATIONS[kind], deadline=deadline())
 
     async def get_checkout_session(self, session_id: str) -> CheckoutSession:
         """The session and all its line items: one call when it has at most ten of them."""
@@ -284,12 +304,16 @@ class StripeGateway:
             idempotency_key = idempotency_key or f"au-{uuid.uuid4().hex}"
         attempt = 0
         while True:
+            if self._rate_budget is not None:
+                await self._rate_budget.spend(operation, deadline=deadline())
             started = time.perf_counter()
             try:
                 data, request_id = await self._wire.call(method, path, params, idempotency_key)
             except stripe.StripeError as exc:
                 self._observe(operation, type(exc).__name__, started, exc.request_id)
                 delay = self._retry.delay(exc, attempt)
+                if delay is not None and _past(deadline(), delay):
+                    delay = None  # the retry could not end in time: answer now
                 if delay is None:
                     _raise_translated(exc, what)
                 attempt += 1
@@ -302,6 +326,10 @@ class StripeGateway:
             else:
                 self._observe(operation, "ok", started, request_id)
                 return data
+
+
+def _past(ends: float | None, delay: float) -> bool:
+    return ends is not None and asyncio.get_running_loop().time() + delay >= ends
 
 
 def _new_line(currency: str, line: NewLine) -> dict[str, Any]:
@@ -343,7 +371,9 @@ def _raise_translated(exc: stripe.StripeError, what: str) -> NoReturn:
     # out after sending), an internal error (Stripe: "treat the outcome as indeterminate"), or
     # 409 (the same idempotency key is still being processed).
     unknown = isinstance(exc, stripe.APIConnectionError) or status == 409 or (status or 0) >= 500
-    if isinstance(exc, stripe.APIConnectionError):
+    if isinstance(exc, stripe.APIConnectionError) and isinstance(exc.__cause__, AnswerTooLarge):
+        translated = StripeError("Stripe's answer was too large to read.")
+    elif isinstance(exc, stripe.APIConnectionError):
         if isinstance(exc.__cause__, httpx.TimeoutException):
             translated = StripeTimeout("Stripe did not answer in time. Try again.")
         else:

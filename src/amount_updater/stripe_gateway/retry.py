@@ -1,10 +1,11 @@
 """When to retry a Stripe call, and after how long.
 
 Retried: connection errors and timeouts, 409 (an idempotent request still in flight), 429
-`lock_timeout` (another write to the same object), and 5xx; Stripe's `Stripe-Should-Retry`
-header overrides the status either way. Not retried: plain rate limiting (429 without
-lock_timeout: retrying makes it worse) and every other 4xx. Delays grow exponentially with
-jitter, or follow Stripe's `Retry-After`, capped so that retries fit the request budget.
+(`lock_timeout`: another write to the same object; or Stripe's rate limiter, which the
+service's own budget normally keeps away), and 5xx; Stripe's `Stripe-Should-Retry` header
+overrides the status either way. Not retried: every other 4xx. Delays grow exponentially with
+jitter, or follow Stripe's `Retry-After`; the gateway starts no retry that could not end within
+the request budget.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class RetryPolicy:
             return None
         retry_after = _retry_after(error)
         if retry_after is not None:
-            return min(retry_after, self.max_delay_s)
+            return retry_after  # Stripe's own word; the gateway checks it against the budget
         backoff: float = min(self.base_delay_s * 2.0**attempt, self.max_delay_s)
         return backoff * random.uniform(0.5, 1.0)
 
@@ -40,8 +41,7 @@ def _retryable(error: stripe.StripeError) -> bool:
     if should_retry in ("true", "false"):
         return should_retry == "true"
     status = error.http_status or 0
-    code = getattr(error.error, "code", None) if error.error is not None else None
-    return status == 409 or status >= 500 or (status == 429 and code == "lock_timeout")
+    return status in (409, 429) or status >= 500
 
 
 def _retry_after(error: stripe.StripeError) -> float | None:

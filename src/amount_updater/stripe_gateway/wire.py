@@ -1,17 +1,24 @@
-"""One HTTP exchange with Stripe's API over httpx, in Stripe's wire format.
+"""One HTTP exchange with Stripe's API over an httpx transport, in Stripe's wire format.
 
-The gateway's hot path: it sends exactly what stripe-python would (form body, bearer key, the
-API version stripe-python pins, the idempotency key) and reads the JSON answer as plain dicts,
-skipping the SDK's requestor and object layers (about 2 ms of CPU per call, measured in
-performance-notes.md). Errors are raised as stripe-python's own exception classes, chosen the
-way stripe-python chooses them, so everything above this module handles Stripe's errors one way.
+It sends exactly what stripe-python would (form body, bearer key, the API version stripe-python
+pins, the idempotency key) and reads the JSON answer as plain dicts, skipping the SDK's
+requestor and object layers, which cost about 2 ms of CPU per call. Errors are raised as
+stripe-python's own exception classes, chosen the way stripe-python chooses them, so everything
+above this module handles Stripe's errors one way.
+
+Requests go straight to the transport (`handle_async_request`, httpx's transport interface):
+the client layer's cookie jar, redirect loop and auth flow, which Stripe calls never use, cost a
+fifth of a change's CPU. One exchange, answer included, takes at most `timeout_s` (httpx's
+timeouts bound each read, not an answer that trickles in forever), and an answer over
+`max_answer_bytes` once decoded (an endless body, a compressed bomb) is refused without being
+kept.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import orjson
@@ -23,21 +30,31 @@ from amount_updater.stripe_gateway.forms import encode_form
 API_VERSION: str = stripe.api_version  # the version stripe-python's types describe
 USER_AGENT = f"amount-updater/{__version__} stripe-python/{stripe.VERSION}"
 FORM = b"application/x-www-form-urlencoded"
+MAX_ANSWER_BYTES = 4 * 1024 * 1024  # Stripe's answers here are a few KB; a page of 100 lines
+# of a session about 150 KB
+
+
+class AnswerTooLarge(Exception):
+    """Stripe's answer (decoded) was larger than the wire accepts."""
 
 
 class StripeWire:
     def __init__(
-        self, http: httpx.AsyncClient, *, secret_key: str, api_base: str, timeout_s: float
+        self,
+        transport: httpx.AsyncBaseTransport,
+        *,
+        secret_key: str,
+        api_base: str,
+        timeout_s: float,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
-        self._http = http
-        self._base = httpx.URL(api_base.rstrip("/") + "/")
-        # Requests are built here and handed to `send`: merging the client's defaults into every
-        # request (`client.request`) cost a tenth of the hot path's CPU.
+        self._transport = transport
+        self._base = api_base.rstrip("/")
         self._extensions = {"timeout": httpx.Timeout(timeout_s).as_dict()}
-        # Every header, Host included, is given whole: httpx then skips its own pass over the
-        # headers (a third of the cost of building a request).
+        self._timeout_s = timeout_s
+        self._max_answer_bytes = max_answer_bytes
+        # Encoded once: httpx then has less to normalise per request.
         self._headers = [
-            (b"Host", self._base.netloc),
             (b"Authorization", f"Bearer {secret_key}".encode()),
             (b"Stripe-Version", API_VERSION.encode()),
             (b"User-Agent", USER_AGENT.encode()),
@@ -53,79 +70,69 @@ class StripeWire:
         """The decoded JSON object and Stripe's request id; a stripe.StripeError otherwise."""
         headers = list(self._headers)
         form = encode_form(params)
-        query = None
+        url = self._base + path
+        content = None
         if method == "get":
-            query, body = form or None, b""
+            if form:
+                url = f"{url}?{form}"
         else:
-            body = form.encode()
+            content = form.encode()
             headers.append((b"Content-Type", FORM))
-            headers.append((b"Content-Length", str(len(body)).encode()))
             if idempotency_key is not None:
                 headers.append((b"Idempotency-Key", idempotency_key.encode()))
         try:
-            request = httpx.Request(
-                method.upper(),
-                api_url(self._base, path, query),
-                stream=httpx.ByteStream(body),
-                headers=headers,
-                extensions=self._extensions,
-            )
-            response = await self._http.send(request)
-        except httpx.HTTPError as exc:
+            async with asyncio.timeout(self._timeout_s):
+                request = httpx.Request(
+                    method.upper(),
+                    url,
+                    content=content,
+                    headers=headers,
+                    extensions=self._extensions,
+                )
+                response = await self._transport.handle_async_request(request)
+                try:
+                    body = await self._read(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
             raise stripe.APIConnectionError(  # type: ignore[no-untyped-call]  # untyped in the SDK
+                f"Stripe did not answer within {self._timeout_s:g} s.", should_retry=True
+            ) from httpx.ReadTimeout("the whole exchange took too long")
+        except AnswerTooLarge as exc:
+            raise stripe.APIConnectionError(  # type: ignore[no-untyped-call]
+                f"Stripe's answer exceeded {self._max_answer_bytes} bytes.", should_retry=False
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise stripe.APIConnectionError(  # type: ignore[no-untyped-call]
                 f"Could not reach Stripe ({type(exc).__name__}).", should_retry=True
             ) from exc
-        request_id = _request_id(response)
+        request_id = response.headers.get("request-id")
         try:
-            data = orjson.loads(response.content)
+            data = orjson.loads(body)
         except orjson.JSONDecodeError:
             data = None
         if not 200 <= response.status_code < 300 or not isinstance(data, dict):
-            raise _error(response, data)
+            raise _error(response, body, data)
         return data, request_id
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
+
+    async def _read(self, response: httpx.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_answer_bytes:
+                raise AnswerTooLarge(size)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
-def _request_id(response: httpx.Response) -> str | None:
-    """Stripe's `Request-Id` header. Read from the raw headers: `Headers.get` first works out
-    the encoding of every name and value, which took half of the 8 us the lookup cost."""
-    return next(
-        (value.decode("latin-1") for name, value in response.headers.raw if name.lower() == _ID),
-        None,
-    )
-
-
-_ID = b"request-id"
-
-
-def api_url(base: httpx.URL, path: str, query: str | None) -> httpx.URL:
-    """`base` + `path` + `?query` as an httpx.URL.
-
-    Parsing a URL from a string costs httpx about 40 us (it validates and re-quotes every
-    component), twice per change. Here the base was parsed once and the rest is ours: the path
-    is quoted and the query comes form-encoded, so only the parts that change are replaced. For
-    the paths the gateway builds (Stripe ids, checked against `[A-Za-z0-9_]` at the API) the
-    result equals parsing the whole string; `..` segments are not resolved and a `%` in the
-    path is quoted, which those ids never contain.
-    This reaches into httpx's parsed form (`_uri_reference`, a NamedTuple since 0.24); should
-    that change, the URL is parsed the public way, and a test compares both.
-    """
-    base_path = base.raw_path.split(b"?", 1)[0].decode("ascii")  # still percent-encoded
-    path = base_path + quote(path.lstrip("/"), safe="/")
-    reference = getattr(base, "_uri_reference", None)
-    if not isinstance(reference, tuple) or not hasattr(reference, "_replace"):
-        return base.copy_with(raw_path=(path if query is None else f"{path}?{query}").encode())
-    url = httpx.URL.__new__(httpx.URL)
-    url._uri_reference = reference._replace(path=path, query=query)
-    return url
-
-
-def _error(response: httpx.Response, data: Any) -> stripe.StripeError:
+def _error(response: httpx.Response, raw: bytes, data: Any) -> stripe.StripeError:
     """stripe-python's exception for this answer (as its requestor picks it for API v1)."""
     status = response.status_code
-    body = response.text
+    body = raw.decode("utf-8", "replace")
     headers = dict(response.headers)
     error = data.get("error") if isinstance(data, dict) else None
     if not isinstance(error, dict):

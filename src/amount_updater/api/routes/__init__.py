@@ -11,9 +11,9 @@ from amount_updater.api.routes import (
     webhooks,
 )
 
-# Requests are matched against routers in this order, one route at a time (about 3 us per route
-# passed): the change routes come first because they carry the traffic, the reference-endpoint
-# contract (one route) before the two cart APIs.
+# Requests are matched against routers in this order, one route at a time: the change routes
+# come first because they carry the traffic, the reference-endpoint contract (one route) before
+# the two cart APIs.
 ROUTERS = (
     legacy.router,
     checkout_sessions.router,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Protocol
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 
 from amount_updater.api.deps import TOKEN_OR_API_KEY, CredentialsDep, IdempotencyKeyDep
 from amount_updater.api.rate_limits import limit_changes, limit_reads
@@ -36,7 +36,7 @@ from amount_updater.service.request_history import Origin
 
 
 class CartService(Protocol):
-    async def get(self, object_id: str, /) -> CartView: ...
+    async def get(self, object_id: str, /, *, fresh: bool = False) -> CartView: ...
 
     async def change(self, object_id: str, change: CartChange, origin: Origin, /) -> CartView: ...
 
@@ -49,8 +49,8 @@ class CartTarget:
     object_id: str
     origin: Origin
 
-    async def read(self) -> Cart:
-        return Cart.of(await self.service.get(self.object_id))
+    async def read(self, *, fresh: bool = False) -> Cart:
+        return Cart.of(await self.service.get(self.object_id, fresh=fresh))
 
     async def apply(self, change: CartChange) -> Cart:
         return Cart.of(await self.service.change(self.object_id, change, self.origin))
@@ -92,8 +92,18 @@ def add_cart_routes(
         responses=problems(*READ),
         openapi_extra=TOKEN_OR_API_KEY,
     )
-    async def get_cart(to: Annotated[CartTarget, Depends(target)]) -> Cart:
-        return await to.read()
+    async def get_cart(
+        to: Annotated[CartTarget, Depends(target)],
+        cache_control: Annotated[
+            str | None,
+            Header(
+                description="`no-cache`: read the object from Stripe now. Otherwise a read may "
+                "be answered from this instance's last read or write of the object, when at "
+                "most 2 seconds old (`AMOUNT_UPDATER_CART_READ_CACHE_S`)."
+            ),
+        ] = None,
+    ) -> Cart:
+        return await to.read(fresh="no-cache" in (cache_control or "").lower())
 
     @router.put(
         f"/{{{id_name}}}/cart",

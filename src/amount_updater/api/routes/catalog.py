@@ -7,10 +7,10 @@ from fastapi import APIRouter, Query
 from amount_updater.api.deps import CatalogDep
 from amount_updater.api.responses import problems
 from amount_updater.api.schemas import (
+    CURRENCY_PATTERN,
     CatalogListing,
     CatalogProduct,
     CatalogShippingRate,
-    CurrencyCode,
 )
 from amount_updater.errors import CurrencyNotSupported
 
@@ -23,7 +23,12 @@ router = APIRouter(tags=["catalog"])
     responses=problems(422),
 )
 async def list_catalog(
-    catalog: CatalogDep, currency: Annotated[CurrencyCode, Query()] = "usd"
+    catalog: CatalogDep,
+    # Described here rather than through CurrencyCode's Field: every FastAPI version in the
+    # supported range then renders the parameter the same way.
+    currency: Annotated[
+        str, Query(pattern=CURRENCY_PATTERN, description="ISO 4217, any case", examples=["usd"])
+    ] = "usd",
 ) -> CatalogListing:
     currency = currency.lower()
     if not catalog.supports(currency):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, status
 
-from amount_updater.api.deps import ANONYMOUS_OR_API_KEY, OriginDep, SessionServiceDep
+from amount_updater.api.deps import ANONYMOUS_OR_API_KEY, OriginDep, SessionServiceDep, admitted
 from amount_updater.api.idempotency import IdempotentRoute
 from amount_updater.api.rate_limits import limit_creation
 from amount_updater.api.responses import CLIENT, STRIPE, problems
@@ -13,7 +13,10 @@ from amount_updater.api.schemas import SESSION_ID_PATTERN, CheckoutSessionCreate
 from amount_updater.service.checkout_sessions import CheckoutSessionService
 
 router = APIRouter(
-    prefix="/v1/checkout-sessions", tags=["checkout sessions"], route_class=IdempotentRoute
+    prefix="/v1/checkout-sessions",
+    tags=["checkout sessions"],
+    route_class=IdempotentRoute,
+    dependencies=[Depends(admitted)],
 )
 
 

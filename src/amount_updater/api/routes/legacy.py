@@ -3,13 +3,14 @@ the product and keeps the rest of the cart, for callers holding a token or an AP
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from amount_updater.api.deps import (
     TOKEN_OR_API_KEY,
     CredentialsDep,
     IdempotencyKeyDep,
     SessionServiceDep,
+    admitted,
 )
 from amount_updater.api.idempotency import IdempotentRoute
 from amount_updater.api.rate_limits import limit_changes
@@ -19,7 +20,9 @@ from amount_updater.observability import context
 from amount_updater.service.changes import AddItem
 from amount_updater.service.request_history import Origin
 
-router = APIRouter(tags=["compatibility"], route_class=IdempotentRoute)
+router = APIRouter(
+    tags=["compatibility"], route_class=IdempotentRoute, dependencies=[Depends(admitted)]
+)
 
 
 @router.post(

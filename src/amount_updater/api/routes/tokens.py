@@ -6,13 +6,14 @@ from amount_updater.api.deps import (
     ApiKeyCaller,
     IntentServiceDep,
     SessionServiceDep,
+    admitted,
     idempotency_header,
 )
 from amount_updater.api.idempotency import IdempotentRoute
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.schemas import TokenCreate, TokenIssued
 
-router = APIRouter(tags=["tokens"], route_class=IdempotentRoute)
+router = APIRouter(tags=["tokens"], route_class=IdempotentRoute, dependencies=[Depends(admitted)])
 
 
 @router.post(

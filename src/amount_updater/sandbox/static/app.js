@@ -135,7 +135,8 @@ async function pay() {
   // Element. A real storefront never holds a secret key.
   await api('POST', `${SANDBOX_STRIPE}/v1/test_helpers/checkout/sessions/${state.session.id}/complete`,
     undefined, { Authorization: `Bearer ${SANDBOX_KEY}` });
-  state.cart = await change('GET', '');
+  // Read from Stripe, not from the service's last answer: the payment happened behind its back.
+  state.cart = await api('GET', sessionPath(), undefined, { ...authed(), 'Cache-Control': 'no-cache' });
   return 'Paid (sandbox). The session is complete and can no longer change.';
 }
 
