@@ -1,14 +1,18 @@
 # syntax=docker/dockerfile:1
 # amount-updater: docker run -p 8000:8000 -e AMOUNT_UPDATER_STRIPE_SECRET_KEY=sk_test_... IMAGE
+# (README, "Deployment": the catalog, token secret and return URL origins to pass as well.)
 
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+RUN python -m venv /opt/venv
+# The runtime dependencies exactly as locked (`make lock`): pinned versions, checked hashes.
+COPY requirements.lock ./
+RUN /opt/venv/bin/pip install --require-hashes --no-deps -r requirements.lock
+# Then the service itself, built from this tree; it brings no dependency of its own.
+COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
-RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --upgrade pip \
-    && /opt/venv/bin/pip install . \
+RUN /opt/venv/bin/pip install --no-deps . \
     && /opt/venv/bin/python -m compileall -q /opt/venv
 
 FROM python:3.11-slim AS runtime

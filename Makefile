@@ -1,4 +1,4 @@
-# amount-updater: `make run` serves it, `make test` runs the whole suite, `make check` gates a change.
+# amount-updater: `make run` serves it (sandbox mode), `make test` runs the whole suite, `make check` gates a change.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 LOWEST_FASTAPI := 0.115.3
 LOWEST := .venv-lowest
 
-.PHONY: install run test test-lowest check lint format openapi bench clean
+.PHONY: install run test test-lowest check lint format openapi lock bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "amount-updater needs Python 3.11 or newer")'
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/amount-updater serve --host 127.0.0.1 --port 8000
+	$(BIN)/amount-updater serve --sandbox --port 8000
 
 test: $(STAMP)
 	$(BIN)/pytest
@@ -47,6 +47,16 @@ format: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/amount-updater openapi
+
+# requirements.lock: the image's runtime dependencies (pyproject.toml's `dependencies`, not the
+# dev extra) pinned with hashes for its platform (python:3.11-slim, linux x86_64). Run it after
+# changing those dependencies; pins still allowed are kept (delete the file first to move every
+# pin to the newest version allowed). uv runs from a throwaway venv.
+lock:
+	tools=$$(mktemp -d) && trap 'rm -rf $$tools' EXIT \
+	    && $(PYTHON) -m venv $$tools \
+	    && $$tools/bin/pip install --quiet uv \
+	    && $$tools/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements.lock
 
 # Throughput against the reference endpoint, side by side (installs nginx, wrk, npm packages).
 bench: $(STAMP)

@@ -16,6 +16,8 @@ from tests.support.stripe_objects import NOW
 STRIPE = "https://api.stripe.com"
 API_KEY = "test-api-key-0123456789"
 TOKEN_SECRET = "t" * 32
+# The shop's page Stripe brings a shopper back to after a redirect-based payment method.
+RETURN_URL = "https://shop.example/checkout/return"
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +39,7 @@ def settings() -> Settings:
         stripe_max_retries=0,
         token_secret=TOKEN_SECRET,  # type: ignore[arg-type]
         api_keys=[API_KEY],
+        return_url=RETURN_URL,  # type: ignore[arg-type]
         # Every cart read reaches (the mocked) Stripe, so tests see each call; the cache of
         # recent reads has tests of its own.
         cart_read_cache_s=0,

@@ -69,9 +69,32 @@ async def test_an_unexpected_error_answers_500_without_a_trace(app: FastAPI, set
 
 def test_sandbox_mode_needs_its_own_address_as_the_api_base():
     with pytest.raises(SettingsError, match=r"^AMOUNT_UPDATER_STRIPE_API_BASE: sandbox mode"):
-        create_app(Settings())
+        create_app(Settings(sandbox=True))
 
 
 def test_with_a_key_no_sandbox_route_exists(app: FastAPI):
     paths = {getattr(route, "path", "") for route in app.routes}
     assert not any(path == "/" or path.startswith("/_sandbox") for path in paths)
+
+
+def test_a_test_publishable_key_serves_the_demo_but_no_emulator():
+    app = create_app(
+        Settings(stripe_secret_key="sk_test_demo", stripe_publishable_key="pk_test_demo")  # type: ignore[arg-type]
+    )
+    paths = {getattr(route, "path", "") for route in app.routes}
+    assert "/" in paths
+    assert not any(path.startswith("/_sandbox") for path in paths)
+
+
+def test_a_live_key_never_serves_the_demo():
+    app = create_app(
+        Settings(
+            stripe_secret_key="sk_live_demo",  # type: ignore[arg-type]
+            stripe_publishable_key="pk_live_demo",
+            catalog_path=Path(__file__).resolve().parents[1]
+            / "src/amount_updater/catalog/sample.toml",
+            token_secret="s" * 32,  # type: ignore[arg-type]
+        )
+    )
+    paths = {getattr(route, "path", "") for route in app.routes}
+    assert "/" not in paths

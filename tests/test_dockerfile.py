@@ -1,13 +1,16 @@
 """No Docker engine runs here, so the Dockerfile is checked for what can be checked: it parses,
-builds in two stages, runs as a non-root user, has a health check, and its CMD is the command
-the end-to-end tests start."""
+builds in two stages, installs the locked dependencies with their hashes and then the service
+alone, runs as a non-root user, has a health check, and its CMD is the command the end-to-end
+tests start (tests/test_packaging.py installs as the build stage does and starts that CMD)."""
 
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
-DOCKERFILE = Path(__file__).resolve().parents[1] / "Dockerfile"
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = ROOT / "Dockerfile"
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -63,3 +66,52 @@ def test_cmd_serves_on_all_interfaces_in_exec_form():
         "--port",
         "8000",
     ]
+
+
+def build_stage() -> list[tuple[str, str]]:
+    parsed = instructions()
+    runtime = next(i for i, (keyword, _) in enumerate(parsed) if i and keyword == "FROM")
+    return parsed[:runtime]
+
+
+def copied_sources() -> list[str]:
+    """What the build stage COPYs from the build context."""
+    sources = []
+    for keyword, arguments in build_stage():
+        if keyword == "COPY" and not arguments.startswith("--"):
+            sources += arguments.split()[:-1]
+    return sources
+
+
+def pip_installs() -> list[str]:
+    """The build stage's `pip install` commands, in order."""
+    commands = []
+    for keyword, arguments in build_stage():
+        if keyword == "RUN":
+            commands += [c.strip() for c in arguments.split("&&") if "pip install" in c]
+    return commands
+
+
+def test_installs_the_locked_dependencies_with_their_hashes_then_the_service_alone():
+    assert pip_installs() == [
+        "/opt/venv/bin/pip install --require-hashes --no-deps -r requirements.lock",
+        "/opt/venv/bin/pip install --no-deps .",
+    ]
+
+
+def test_copies_the_lock_before_the_sources_and_what_the_wheel_needs():
+    sources = copied_sources()
+    assert sources[0] == "requirements.lock", "the locked layer is cached across source edits"
+    assert {"pyproject.toml", "README.md", "LICENSE", "src"} <= set(sources)
+    assert all((ROOT / source).exists() for source in sources)
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert not set(sources) & set(ignored)
+
+
+def test_the_license_is_mit_and_pyproject_points_at_it():
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License\n")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["license"] == "MIT"
+    assert pyproject["project"]["license-files"] == ["LICENSE"]
+    # An SPDX expression in `license` needs setuptools 77 (PEP 639).
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -100,6 +101,9 @@ def leaks(
     return found
 
 
+SAMPLE_CATALOG = Path(__file__).resolve().parents[1] / "src/amount_updater/catalog/sample.toml"
+
+
 @pytest.fixture
 def settings() -> Settings:
     return Settings(
@@ -109,6 +113,8 @@ def settings() -> Settings:
         token_secret=TOKEN_SECRET,  # type: ignore[arg-type]
         api_keys=[API_KEY],
         stripe_webhook_secret=WEBHOOK_SECRET,  # type: ignore[arg-type]
+        return_url="https://shop.example/return",  # type: ignore[arg-type]
+        catalog_path=SAMPLE_CATALOG,  # an explicit catalog: a start with nothing to warn about
     )
 
 

@@ -15,15 +15,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from amount_updater import __version__
+from amount_updater import __version__, deployment
 from amount_updater.api.deps import document_credentials
+from amount_updater.api.docs import mount_docs
 from amount_updater.api.problems import install_problem_handlers
 from amount_updater.api.rate_limits import RateLimits
 from amount_updater.api.routes import ROUTERS
 from amount_updater.auth.api_keys import ApiKeys
 from amount_updater.auth.authenticator import Authenticator
 from amount_updater.auth.tokens import TokenSigner
-from amount_updater.catalog.repository import CatalogRepository, load_catalog
+from amount_updater.catalog.repository import CatalogRepository, load_catalog_source
 from amount_updater.config import STRIPE_API_BASE, Settings, SettingsError, load_settings
 from amount_updater.coordination.admission import Admission, queue_wait_s, step_aside
 from amount_updater.coordination.backends import build_coordination
@@ -33,11 +34,17 @@ from amount_updater.http.edge import EdgeMiddleware
 from amount_updater.logs import configure_logging
 from amount_updater.observability.metrics import Metrics
 from amount_updater.runtime import tune_garbage_collector
-from amount_updater.sandbox import SANDBOX_STRIPE_KEY, SANDBOX_STRIPE_PATH, mount_sandbox
+from amount_updater.sandbox import (
+    SANDBOX_STRIPE_KEY,
+    SANDBOX_STRIPE_PATH,
+    mount_demo,
+    mount_sandbox,
+)
 from amount_updater.service.checkout_sessions import CheckoutSessionService
 from amount_updater.service.payment_intents import PaymentIntentService
 from amount_updater.service.pricer import CartPricer
 from amount_updater.service.readiness import Readiness
+from amount_updater.service.return_urls import ReturnUrls
 from amount_updater.service.webhooks import WebhookService
 from amount_updater.stripe_gateway import StripeGateway
 from amount_updater.stripe_gateway.rate_budget import (
@@ -84,29 +91,33 @@ def create_app(
     `stripe_transport` replaces the HTTP transport to Stripe (tests pass respx's router).
     """
     settings = settings or load_settings()
-    sandbox = settings.stripe_secret_key is None
+    stripe_mode = deployment.stripe_mode(settings)
+    for warning in deployment.check_start(settings):
+        logger.warning("config.warning", extra={"detail": warning})
+    sandbox = stripe_mode == "sandbox"
     if sandbox:
-        # No key: the embedded emulator speaks for Stripe, over HTTP like the real one, so the
-        # gateway runs exactly the code it runs against api.stripe.com.
+        # The embedded emulator speaks for Stripe, over HTTP like the real one, so the gateway
+        # runs exactly the code it runs against api.stripe.com.
         if settings.stripe_api_base == STRIPE_API_BASE:
             raise SettingsError(
-                "AMOUNT_UPDATER_STRIPE_API_BASE: sandbox mode (no AMOUNT_UPDATER_STRIPE_SECRET_KEY)"
-                f" needs this server's own address + {SANDBOX_STRIPE_PATH}; `amount-updater serve`"
-                " sets it"
+                "AMOUNT_UPDATER_STRIPE_API_BASE: sandbox mode needs this server's own address +"
+                f" {SANDBOX_STRIPE_PATH}; `amount-updater serve --sandbox` sets it"
             )
         secret_key = SANDBOX_STRIPE_KEY
     else:
         assert settings.stripe_secret_key is not None
         secret_key = settings.stripe_secret_key.get_secret_value()
-    catalog = CatalogRepository(load_catalog(settings.catalog_path))
-    if settings.token_secret is None:
-        logger.warning(
-            "config.token_secret_generated",
-            extra={"hint": "set AMOUNT_UPDATER_TOKEN_SECRET so tokens survive restarts"},
-        )
-        token_secret = secrets.token_bytes(32)
-    else:
-        token_secret = settings.token_secret.get_secret_value().encode()
+    loaded_catalog, catalog_source = load_catalog_source(settings.catalog_path)
+    catalog = CatalogRepository(loaded_catalog)
+    return_url = settings.return_url
+    if sandbox and return_url is None:
+        return_url = settings.stripe_api_base.removesuffix(SANDBOX_STRIPE_PATH) + "/"  # the demo
+    return_urls = ReturnUrls.of(return_url, settings.return_url_origins)
+    token_secret = (
+        secrets.token_bytes(32)
+        if settings.token_secret is None
+        else settings.token_secret.get_secret_value().encode()
+    )
     signer = TokenSigner(token_secret)
     authenticator = Authenticator(signer, ApiKeys(settings.api_keys), clock=clock)
     metrics = Metrics()
@@ -132,12 +143,6 @@ def create_app(
             on_refusal=metrics.overloaded.inc,
         )
         metrics.admission_limit.set(settings.max_active_requests)
-    if sandbox:
-        stripe_mode = "sandbox"
-    elif secret_key.startswith(("sk_live_", "rk_live_")):
-        stripe_mode = "live"
-    else:
-        stripe_mode = "test"
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:
@@ -177,13 +182,19 @@ def create_app(
                 pricer=pricer,
                 gateway=gateway,
                 sessions=CheckoutSessionService(
-                    gateway, pricer, signer, shared.locks, shared.pending, **services
+                    gateway,
+                    pricer,
+                    signer,
+                    shared.locks,
+                    shared.pending,
+                    return_urls=return_urls,
+                    **services,
                 ),
                 intents=PaymentIntentService(
                     gateway, pricer, signer, shared.locks, shared.pending, **services
                 ),
                 idempotency=shared.idempotency,
-                readiness=Readiness(gateway, shared.redis),
+                readiness=Readiness(gateway, shared.redis, catalog_source),
                 webhooks=WebhookService(
                     webhook_secret, gateway, pricer, shared.idempotency, metrics
                 ),
@@ -199,7 +210,10 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # api/docs.py serves the pages, with no CDN
+        redoc_url=None,
     )
+    mount_docs(app, app.openapi_url or "/openapi.json")
     generate_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -234,6 +248,9 @@ def create_app(
         )
     if sandbox:
         mount_sandbox(app, clock=clock)
+    demo_key = deployment.demo_storefront_key(settings)
+    if sandbox or demo_key is not None:
+        mount_demo(app, publishable_key=demo_key, sandbox=sandbox)
     app.add_middleware(
         EdgeMiddleware,
         metrics=metrics,

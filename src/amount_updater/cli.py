@@ -1,70 +1,115 @@
-"""`amount-updater serve | openapi | check-catalog`."""
+"""amount-updater: server-side cart pricing for Stripe Elements.
+
+Commands: `serve` the API, write the `openapi` document, `check-catalog` a catalog file.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import secrets
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
-from amount_updater.catalog.repository import CatalogError, load_catalog
+from amount_updater import __version__
+from amount_updater.catalog.repository import CatalogError, catalog_notes, load_catalog
 from amount_updater.config import ENV_PREFIX, Settings, SettingsError, load_settings
+from amount_updater.deployment import check_start, stripe_mode
 from amount_updater.logs import configure_logging
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults after each option; the epilog (the settings table) as written."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="amount-updater", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="amount-updater", description=__doc__, formatter_class=_HelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"amount-updater {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve the API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = commands.add_parser(
+        "serve",
+        help="serve the API",
+        description="Serve the API. Settings come from the environment (or a .env file).",
+        epilog=settings_help(),
+        formatter_class=_HelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind")
     serve.add_argument("--workers", type=int, default=1, help="processes (one per core)")
+    serve.add_argument(
+        "--sandbox",
+        action="store_true",
+        help=f"emulate Stripe in this process and serve a demo storefront ({ENV_PREFIX}SANDBOX)",
+    )
     serve.add_argument(
         "--forwarded-allow-ips",
         default=None,
         help="behind a proxy: its addresses, so X-Forwarded-For gives the client's address",
     )
 
-    openapi = commands.add_parser("openapi", help="write the OpenAPI document")
-    openapi.add_argument("--output", type=Path, default=DEFAULT_OPENAPI_PATH)
+    openapi = commands.add_parser(
+        "openapi", help="write the OpenAPI document", formatter_class=_HelpFormatter
+    )
+    openapi.add_argument(
+        "--output", default=str(DEFAULT_OPENAPI_PATH), help="file, or - for stdout"
+    )
 
     check = commands.add_parser("check-catalog", help="validate a catalog TOML file")
     check.add_argument("path", type=Path)
 
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return _serve(args.host, args.port, args.workers, args.forwarded_allow_ips)
+        return _serve(args.host, args.port, args.workers, args.sandbox, args.forwarded_allow_ips)
     if args.command == "openapi":
         return _write_openapi(args.output)
     return _check_catalog(args.path)
 
 
-def _fail(message: str) -> int:
+def settings_help() -> str:
+    """Every setting as its environment variable and default, for `serve --help`."""
+    lines = ["environment variables (default):"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        shown = "unset" if default in (None, []) else str(default)
+        lines.append(f"  {ENV_PREFIX}{name.upper():<38} {shown}")
+    return "\n".join(lines)
+
+
+def _say(message: str) -> None:
     print(f"amount-updater: {message}", file=sys.stderr)  # noqa: T201 - CLI output
+
+
+def _fail(message: str) -> int:
+    _say(message)
     return 2
 
 
-def _serve(host: str, port: int, workers: int, forwarded_allow_ips: str | None) -> int:
+def _serve(
+    host: str, port: int, workers: int, sandbox: bool, forwarded_allow_ips: str | None
+) -> int:
     import uvicorn
 
+    if sandbox:
+        os.environ[ENV_PREFIX + "SANDBOX"] = "true"  # for the worker processes too
     try:
         settings = load_settings()
-        if settings.token_secret is None:
-            # Workers must share one secret, or a token minted by one is refused by another.
-            os.environ[ENV_PREFIX + "TOKEN_SECRET"] = secrets.token_hex(32)
-        if settings.stripe_secret_key is None:
-            workers = _enter_sandbox(host, port, workers)
-        settings = load_settings()
-        from amount_updater.app import create_app
-
-        create_app(settings)  # validates settings and catalog before binding the port
+        if stripe_mode(settings) == "sandbox":
+            workers = 1  # the emulator keeps its state in this process
+            settings = load_settings(stripe_api_base=_sandbox_api_base(host, port))
+        check_start(settings, workers=workers)  # the workers log its warnings
+        load_catalog(settings.catalog_path)
     except (SettingsError, CatalogError) as exc:
         return _fail(str(exc))
+    if settings.sandbox:
+        os.environ[ENV_PREFIX + "STRIPE_API_BASE"] = settings.stripe_api_base
+        _sandbox_banner(host, settings.stripe_api_base)
     configure_logging(settings.log_level)
     uvicorn.run(
         "amount_updater.app:create_app_from_environment",
@@ -82,36 +127,43 @@ def _serve(host: str, port: int, workers: int, forwarded_allow_ips: str | None) 
     return 0
 
 
-def _enter_sandbox(host: str, port: int, workers: int) -> int:
-    """Point the gateway at the emulator mounted in this very server; one worker only."""
+def _sandbox_api_base(host: str, port: int) -> str:
+    """The emulator mounted in this very server, as the gateway reaches it."""
     from amount_updater.sandbox import SANDBOX_STRIPE_PATH
 
     local = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
     if ":" in local:
         local = f"[{local}]"
-    os.environ[ENV_PREFIX + "STRIPE_API_BASE"] = f"http://{local}:{port}{SANDBOX_STRIPE_PATH}"
-    print(  # noqa: T201 - start-up banner
-        "amount-updater: SANDBOX MODE (AMOUNT_UPDATER_STRIPE_SECRET_KEY is not set): Stripe is "
-        f"emulated in this process at http://{local}:{port}{SANDBOX_STRIPE_PATH}; nothing reaches "
-        f"the real Stripe. Demo storefront: http://{local}:{port}/",
-        file=sys.stderr,
+    return f"http://{local}:{port}{SANDBOX_STRIPE_PATH}"
+
+
+def _sandbox_banner(host: str, api_base: str) -> None:
+    from amount_updater.sandbox import SANDBOX_STRIPE_PATH
+
+    _say(
+        f"SANDBOX MODE: Stripe is emulated in this process at {api_base}; nothing reaches the "
+        f"real Stripe. Demo storefront: {api_base.removesuffix(SANDBOX_STRIPE_PATH)}/ "
+        "(one worker: the emulator keeps its state in memory)"
     )
-    if workers != 1:
-        print(  # noqa: T201
-            "amount-updater: sandbox mode runs one worker (the emulator keeps its state in memory)",
-            file=sys.stderr,
+    if host not in LOOPBACK_HOSTS:
+        _say(
+            f"WARNING: the sandbox is bound to {host}: anyone who reaches it can read and "
+            "complete every emulated session. Keep it on 127.0.0.1 unless you mean it."
         )
-    return 1
 
 
-def _write_openapi(output: Path) -> int:
+def _write_openapi(output: str) -> int:
     from amount_updater.app import create_app
 
     settings = Settings(stripe_secret_key="sk_test_openapi", token_secret="x" * 32)
-    app = create_app(settings)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n")
-    print(f"wrote {output}")  # noqa: T201 - CLI output
+    document = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=True) + "\n"
+    if output == "-":
+        sys.stdout.write(document)
+        return 0
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(document)
+    print(f"wrote {path}")  # noqa: T201 - CLI output
     return 0
 
 
@@ -119,7 +171,7 @@ def _check_catalog(path: Path) -> int:
     try:
         catalog = load_catalog(path)
     except CatalogError as exc:
-        print(f"{exc.source}: invalid catalog", file=sys.stderr)  # noqa: T201
+        print(f"{exc.source}: invalid catalog, {len(exc.problems)} problem(s)", file=sys.stderr)  # noqa: T201
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)  # noqa: T201
         return 1
@@ -128,6 +180,8 @@ def _check_catalog(path: Path) -> int:
         f"{path}: ok: {len(catalog.products)} products, {len(catalog.shipping)} shipping rates, "
         f"{len(catalog.discounts)} discount codes; currencies {currencies}"
     )
+    for note in catalog_notes(catalog, datetime.now(UTC)):
+        print(f"  note: {note}")  # noqa: T201
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -32,6 +33,14 @@ class Settings(BaseSettings):
     )
 
     stripe_secret_key: SecretStr | None = None
+    # The embedded Stripe emulator and demo storefront instead of Stripe: only when asked for.
+    sandbox: bool = False
+    # Shown to the demo storefront's Stripe.js (test mode only); never needed by the API itself.
+    stripe_publishable_key: str | None = None
+    # Where Stripe sends the shopper after a redirect-based payment method: the default for
+    # sessions, and the origins a caller-given return_url may point at.
+    return_url: str | None = None
+    return_url_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     stripe_api_base: str = STRIPE_API_BASE
     stripe_timeout_s: Annotated[float, Field(gt=0, le=60)] = 8.0
     stripe_max_retries: Annotated[int, Field(ge=0, le=5)] = 2
@@ -83,6 +92,20 @@ class Settings(BaseSettings):
             raise ValueError("must be a secret (sk_...) or restricted (rk_...) Stripe key")
         return value
 
+    @field_validator("stripe_publishable_key")
+    @classmethod
+    def _publishable_key_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("pk_"):
+            raise ValueError("must be a publishable Stripe key (pk_...)")
+        return value
+
+    @field_validator("return_url")
+    @classmethod
+    def _return_url_shape(cls, value: str | None) -> str | None:
+        if value is not None and origin_of(value) is None:
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_url_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -111,18 +134,23 @@ class Settings(BaseSettings):
             raise ValueError("each API key must be at least 16 characters")
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "return_url_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         return _split_commas(value)
 
-    @field_validator("cors_origins")
+    @field_validator("cors_origins", "return_url_origins")
     @classmethod
     def _no_wildcard(cls, value: list[str]) -> list[str]:
+        origins = []
         for origin in value:
-            if "*" in origin or not origin.startswith(("https://", "http://")):
-                raise ValueError(f"{origin!r} is not an origin (no wildcard: list each origin)")
-        return [origin.rstrip("/") for origin in value]
+            normal = origin_of(origin)
+            if "*" in origin or normal is None or normal != origin.rstrip("/").lower():
+                raise ValueError(
+                    f"{origin!r} is not an origin (scheme://host[:port], no path, no wildcard)"
+                )
+            origins.append(normal)
+        return origins
 
     @field_validator("token_secret")
     @classmethod
@@ -130,6 +158,19 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value().encode()) < 32:
             raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         return value
+
+
+def origin_of(url: str) -> str | None:
+    """`scheme://host[:port]` of an absolute http(s) URL, lower-cased; None for anything else."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -125,6 +125,18 @@ class AmountOutOfRange(InvalidRequest):
     code, title = "amount_out_of_range", "Amount outside Stripe's limits for the currency"
 
 
+class CartEmpty(InvalidRequest):
+    code, title = "cart_empty", "A cart needs at least one item"
+
+
+class InvalidReturnUrl(InvalidRequest):
+    code, title = "invalid_return_url", "return_url is not on an allowed origin"
+
+
+class ReturnUrlRequired(InvalidRequest):
+    code, title = "return_url_required", "No return URL for the session"
+
+
 class IdempotencyKeyReused(ServiceError):
     status, code, title = 409, "idempotency_key_reused", "Idempotency-Key used for another request"
 

@@ -8,7 +8,7 @@ import pytest
 import respx
 
 from amount_updater.auth.tokens import TokenSigner
-from tests.conftest import API_KEY, TOKEN_SECRET
+from tests.conftest import API_KEY, RETURN_URL, TOKEN_SECRET
 from tests.support.stripe_objects import (
     NOW,
     checkout_session,
@@ -298,7 +298,8 @@ class TestCreate:
         assert body["mode"] == "payment"
         assert body["ui_mode"] == "elements"
         assert body["currency"] == "usd"
-        assert body["redirect_on_completion"] == "never"
+        assert body["return_url"] == RETURN_URL
+        assert "redirect_on_completion" not in body
         assert body["line_items[0][price_data][unit_amount]"] == "5500"
         assert body["line_items[0][metadata][product_id]"] == "hoodie"
         answer = response.json()

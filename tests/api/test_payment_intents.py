@@ -99,10 +99,25 @@ class TestCreate:
         assert answer["cart"]["other_items"] == []
 
     @pytest.mark.asyncio
-    async def test_a_cart_below_stripes_minimum_is_refused_before_stripe(
+    async def test_an_empty_cart_is_refused_in_the_shoppers_words_before_stripe(
         self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter
     ):
         response = await client.post("/v1/payment-intents", json={"currency": "usd", "items": []})
+        assert response.status_code == 422
+        assert response.json()["code"] == "cart_empty"
+        assert response.json()["detail"].startswith("Your cart needs at least one item")
+        assert not stripe_mock.calls
+
+    @pytest.mark.asyncio
+    async def test_a_cart_below_stripes_minimum_is_refused_before_stripe(
+        self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter
+    ):
+        cart = {
+            "currency": "usd",
+            "items": [{"product_id": "stickers"}],
+            "discount_code": "FIVEOFF",
+        }
+        response = await client.post("/v1/payment-intents", json=cart)
         assert response.status_code == 422
         assert response.json()["code"] == "amount_out_of_range"
         assert response.json()["minimum"] == 50
@@ -174,7 +189,7 @@ class TestChange:
         mock_intent(stripe_mock, payment_intent(amount=5000, metadata=OURS))
         response = await client.delete(f"/v1/payment-intents/{PID}/items/tshirt", headers=auth())
         assert response.status_code == 422
-        assert response.json()["code"] == "amount_out_of_range"
+        assert response.json()["code"] == "cart_empty"
         assert no_write(stripe_mock)
 
     @pytest.mark.asyncio

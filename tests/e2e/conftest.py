@@ -30,6 +30,7 @@ def emulator_url(emulator_state: EmulatorState) -> Iterator[str]:
 def service_url(emulator_url: str, tmp_path_factory) -> Iterator[str]:
     env = {
         "AMOUNT_UPDATER_STRIPE_SECRET_KEY": "sk_test_e2e",
+        "AMOUNT_UPDATER_RETURN_URL": "https://shop.example/checkout/return",
         "AMOUNT_UPDATER_STRIPE_API_BASE": emulator_url,
         "AMOUNT_UPDATER_API_KEYS": API_KEY,
         "AMOUNT_UPDATER_TOKEN_SECRET": "e" * 32,

@@ -47,6 +47,7 @@ def emulator() -> Iterator[tuple[str, EmulatorState, FaultPlan]]:
 def service_env(stripe_url: str, catalog: Path, **extra: str) -> dict[str, str]:
     return {
         "AMOUNT_UPDATER_STRIPE_SECRET_KEY": "sk_test_e2e",
+        "AMOUNT_UPDATER_RETURN_URL": "https://shop.example/checkout/return",
         "AMOUNT_UPDATER_STRIPE_API_BASE": stripe_url,
         "AMOUNT_UPDATER_API_KEYS": API_KEY,
         "AMOUNT_UPDATER_TOKEN_SECRET": "c" * 32,

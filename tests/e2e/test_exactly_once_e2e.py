@@ -48,6 +48,7 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 def env(stripe_url: str, **extra: str) -> dict[str, str]:
     return {
         "AMOUNT_UPDATER_STRIPE_SECRET_KEY": "sk_test_e2e",
+        "AMOUNT_UPDATER_RETURN_URL": "https://shop.example/checkout/return",
         "AMOUNT_UPDATER_STRIPE_API_BASE": stripe_url,
         "AMOUNT_UPDATER_API_KEYS": API_KEY,
         "AMOUNT_UPDATER_TOKEN_SECRET": "x" * 32,

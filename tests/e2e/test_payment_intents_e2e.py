@@ -97,7 +97,7 @@ def test_a_cart_under_stripes_minimum_is_refused_before_stripe(
     writes = emulator_state.write_count
     response = api.post("/v1/payment-intents", json={"currency": "jpy", "items": []})
     assert response.status_code == 422
-    assert response.json()["code"] == "amount_out_of_range"
+    assert response.json()["code"] == "cart_empty"
     assert emulator_state.write_count == writes
 
 

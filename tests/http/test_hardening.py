@@ -13,6 +13,7 @@ import respx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from amount_updater.api.docs import SAME_ORIGIN_ONLY
 from amount_updater.config import Settings
 from tests.api.test_checkout_sessions import SESSION_URL, SID, token_for
 from tests.support.stripe_objects import checkout_session, product_line
@@ -94,14 +95,14 @@ class TestSecurityHeaders:
 
     @pytest.mark.asyncio
     @pytest.mark.parametrize("path", ["/docs", "/redoc"])
-    async def test_the_interactive_docs_have_no_csp_but_the_other_headers(
+    async def test_the_interactive_docs_keep_their_own_same_origin_csp(
         self, client: httpx.AsyncClient, path: str
     ):
         response = await client.get(path)
 
         assert response.status_code == 200
-        assert "content-security-policy" not in response.headers
-        assert_hardened(response, csp=False)
+        assert response.headers["content-security-policy"] == SAME_ORIGIN_ONLY
+        assert_hardened(response)
 
     @pytest.mark.asyncio
     async def test_the_openapi_document_keeps_the_csp(self, client: httpx.AsyncClient):

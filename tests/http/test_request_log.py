@@ -9,7 +9,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from tests.api.test_checkout_sessions import SESSION_URL, SID, mock_session, tok
 from tests.api.test_payment_intents import OURS, PID, mock_intent
 from tests.conftest import API_KEY, TOKEN_SECRET
 from tests.support.servers import free_port
+from tests.support.service_process import wait_until_serving
 from tests.support.stripe_objects import checkout_session, line_item, payment_intent, product_line
 
 FIELDS = {
@@ -443,16 +443,7 @@ def test_with_several_workers_requests_are_still_logged(tmp_path: Path):
     with log.open("w") as sink:
         process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=sink, stderr=sink)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+        wait_until_serving(f"http://127.0.0.1:{port}", process, log)
         quote = httpx.post(
             f"http://127.0.0.1:{port}/v1/quotes",
             json={"currency": "usd", "items": [{"product_id": "mug"}]},

@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.service_process import running_service
+from tests.support.service_process import SANDBOX_ENV, running_service
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     workdir = tmp_path_factory.mktemp("sandbox")
-    with running_service({}, workdir, log_name="serve.log") as url:  # no Stripe key at all
+    with running_service(SANDBOX_ENV, workdir, log_name="serve.log") as url:
         yield url, workdir / "serve.log"
 
 
@@ -30,7 +30,7 @@ def test_serves_the_demo_storefront_and_its_assets(sandbox):
     page = httpx.get(f"{url}/")
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
-    assert httpx.get(f"{url}/_sandbox/demo/app.js").status_code == 200
+    assert httpx.get(f"{url}/_demo/static/app.js").status_code == 200
 
 
 def test_a_cart_can_be_built_changed_paid_and_then_refused(sandbox):

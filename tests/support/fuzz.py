@@ -67,6 +67,7 @@ def sandbox_app_server(workdir: Path, **overrides: Any) -> Iterator[str]:
         patch.chdir(workdir)
         port = free_port()
         settings = Settings(
+            sandbox=True,
             stripe_api_base=f"http://127.0.0.1:{port}{SANDBOX_STRIPE_PATH}",
             api_keys=[API_KEY],
             token_secret=TOKEN_SECRET,

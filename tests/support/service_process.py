@@ -11,11 +11,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.support.servers import free_port
 from tests.test_dockerfile import container_command
+
+# The environment of `amount-updater serve --sandbox`: the embedded emulator, no Stripe key.
+SANDBOX_ENV = {"AMOUNT_UPDATER_SANDBOX": "true"}
 
 
 def serve_command(port: int) -> list[str]:
@@ -35,6 +39,22 @@ class ServiceProcess:
         """SIGKILL, as a crashed replica: no shutdown, no cleanup, locks left held."""
         self.process.kill()
         self.process.wait(timeout=10)
+
+
+def wait_until_serving(
+    url: str, process: subprocess.Popen[Any], log: Path, *, timeout_s: float = 30
+) -> None:
+    """Until `url`/healthz answers; RuntimeError with the process's output if it ends first."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).is_success:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the service did not start:\n{log.read_text()}")
+        time.sleep(0.1)
 
 
 @contextmanager
@@ -64,16 +84,7 @@ def service_process(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the service did not start:\n{log.read_text()}")
-            time.sleep(0.1)
+        wait_until_serving(url, process, log)
         yield ServiceProcess(url, process)
     finally:
         if process.poll() is None:

@@ -46,7 +46,10 @@ class CartIn(Request):
 class CheckoutSessionCreate(CartIn):
     return_url: Annotated[str, Field(pattern=r"^https?://", max_length=2048)] | None = Field(
         default=None,
-        description="Where Stripe sends the customer after payment; omit to handle it on the page.",
+        description=(
+            "Where Stripe brings the customer back after a redirect-based payment method; on an"
+            " origin in AMOUNT_UPDATER_RETURN_URL_ORIGINS. Omit to use AMOUNT_UPDATER_RETURN_URL."
+        ),
     )
 
 
@@ -236,9 +239,16 @@ class WebhookReceipt(BaseModel):
     outcome: Literal["ok", "mismatch", "ignored", "duplicate", "not_managed"]
 
 
+class LoadedCatalog(BaseModel):
+    path: str = Field(description="The catalog file, or `<package>/sample.toml` for the sample")
+    sample: bool = Field(description="Whether this is the bundled sample catalog")
+    sha256: str = Field(description="SHA-256 of the file's text, to tell versions apart")
+
+
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
     checks: dict[str, str] = Field(description='Each dependency: "ok" or what is wrong')
+    catalog: LoadedCatalog
 
 
 class ProblemError(BaseModel):

@@ -9,7 +9,12 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from amount_updater.money.currencies import MAX_AMOUNT, Currency, is_currency_code
+from amount_updater.money.currencies import (
+    MAX_AMOUNT,
+    Currency,
+    is_currency_code,
+    is_stripe_currency,
+)
 
 EntryId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$")]
 Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT, strict=True)]
@@ -19,6 +24,8 @@ def _check_amounts(amounts: dict[str, int], what: str) -> None:
     for code, amount in amounts.items():
         if not is_currency_code(code):
             raise ValueError(f"{what}: {code!r} is not a lowercase ISO 4217 currency code")
+        if not is_stripe_currency(code):
+            raise ValueError(f"{what}: {code!r} is not a currency Stripe supports")
         if not Currency.of(code).is_valid_amount(amount):
             raise ValueError(
                 f"{what}: {amount} {code} must be a multiple of {Currency.of(code).increment}"
@@ -44,7 +51,7 @@ class Product(_Entry):
 
     @model_validator(mode="after")
     def _validate(self) -> Self:
-        _check_amounts(self.prices, f"product {self.id}")
+        _check_amounts(self.prices, "prices")
         return self
 
     @property
@@ -61,7 +68,7 @@ class ShippingRate(_Entry):
 
     @model_validator(mode="after")
     def _validate(self) -> Self:
-        _check_amounts(self.prices, f"shipping rate {self.id}")
+        _check_amounts(self.prices, "prices")
         return self
 
 
@@ -75,12 +82,12 @@ class Discount(_Entry):
     @model_validator(mode="after")
     def _validate(self) -> Self:
         if (self.percent_off is None) == (self.amount_off is None):
-            raise ValueError(f"discount {self.code}: set exactly one of percent_off or amount_off")
+            raise ValueError("set exactly one of percent_off or amount_off")
         if self.amount_off is not None:
-            _check_amounts(self.amount_off, f"discount {self.code} amount_off")
-        _check_amounts(self.min_subtotal, f"discount {self.code} min_subtotal")
+            _check_amounts(self.amount_off, "amount_off")
+        _check_amounts(self.min_subtotal, "min_subtotal")
         if self.expires_at is not None and self.expires_at.tzinfo is None:
-            raise ValueError(f"discount {self.code}: expires_at needs a UTC offset (e.g. ...Z)")
+            raise ValueError("expires_at needs a UTC offset (e.g. ...Z)")
         return self
 
     def is_expired(self, now: datetime) -> bool:

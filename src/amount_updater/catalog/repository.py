@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from amount_updater.catalog.models import Catalog, Discount, Product, ShippingRate
 
@@ -24,60 +26,105 @@ class CatalogError(Exception):
         super().__init__(f"invalid catalog {source}: " + "; ".join(problems))
 
 
-def _section(raw: dict[str, Any], section: str, key: str, source: str) -> dict[str, Any]:
-    """One section's entries keyed by id, each with its id (table name) filled in."""
+SECTIONS: dict[str, tuple[type[BaseModel], str]] = {
+    "products": (Product, "id"),
+    "shipping": (ShippingRate, "id"),
+    "discounts": (Discount, "code"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogSource:
+    """Which catalog is loaded: its file (or the bundled sample) and a hash of its text."""
+
+    path: str
+    sample: bool
+    sha256: str
+
+
+def _entries(raw: dict[str, Any], section: str, problems: list[str]) -> dict[str, Any]:
+    """One section's entries, validated one by one so that every bad entry is reported."""
+    model, key = SECTIONS[section]
     table = raw.get(section, {})
     if not isinstance(table, dict):
-        raise CatalogError(source, [f"[{section}] must be a table"])
+        problems.append(f"[{section}] must be a table")
+        return {}
     entries: dict[str, Any] = {}
     for name, entry in table.items():
+        where = f"{section}.{name}"
         if not isinstance(entry, dict):
-            raise CatalogError(source, [f"{section}.{name}: must be a table"])
+            problems.append(f"{where}: must be a table")
+            continue
         if key in entry:
-            raise CatalogError(source, [f"{section}.{name}: the table name is the {key}"])
+            problems.append(f"{where}: the table name is the {key}")
+            continue
         entry_id = name.upper() if section == "discounts" else name
         if entry_id in entries:
-            raise CatalogError(source, [f"{section}.{name}: defined twice (codes ignore case)"])
-        entries[entry_id] = {**entry, key: entry_id}
+            problems.append(f"{where}: defined twice (codes ignore case)")
+            continue
+        try:
+            entries[entry_id] = model.model_validate({**entry, key: entry_id})
+        except ValidationError as exc:
+            problems.extend(_described(where, exc))
     return entries
 
 
+def _described(where: str, exc: ValidationError) -> list[str]:
+    """Pydantic's errors as `section.entry.field: message` lines."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{where}.{field}: {message}" if field else f"{where}: {message}")
+    return lines
+
+
 def parse_catalog(text: str, source: str) -> Catalog:
+    """The catalog in `text`, or a CatalogError listing every problem found in it."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(source, [f"not valid TOML: {exc}"]) from None
-    unknown = sorted(set(raw) - {"products", "shipping", "discounts"})
+    problems: list[str] = []
+    unknown = sorted(set(raw) - set(SECTIONS))
     if unknown:
-        raise CatalogError(source, [f"unknown section(s): {', '.join(unknown)}"])
-    document = {
-        "products": _section(raw, "products", "id", source),
-        "shipping": _section(raw, "shipping", "id", source),
-        "discounts": _section(raw, "discounts", "code", source),
-    }
-    try:
-        catalog = Catalog.model_validate(document)
-    except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors(include_url=False)
-        ]
-        raise CatalogError(source, problems) from None
-    if not catalog.products:
-        raise CatalogError(source, ["the catalog has no products"])
-    return catalog
+        problems.append(f"unknown section(s): {', '.join(unknown)}")
+    sections = {section: _entries(raw, section, problems) for section in SECTIONS}
+    if not sections["products"] and not any("products" in p for p in problems):
+        problems.append("the catalog has no products")
+    if problems:
+        raise CatalogError(source, problems)
+    return Catalog(**sections)
+
+
+def catalog_notes(catalog: Catalog, now: datetime) -> list[str]:
+    """What is valid but worth a look: codes already expired."""
+    return [
+        f"discount {code} expired at {discount.expires_at:%Y-%m-%dT%H:%M:%SZ}: "
+        "shoppers who enter it are told so"
+        for code, discount in catalog.discounts.items()
+        if discount.expires_at is not None and discount.is_expired(now)
+    ]
+
+
+def load_catalog_source(path: Path | None) -> tuple[Catalog, CatalogSource]:
+    """The catalog at `path`, or the sample catalog shipped in the package, and which it is."""
+    if path is None:
+        text = resources.files("amount_updater.catalog").joinpath(SAMPLE_CATALOG).read_text()
+        name, sample = f"<package>/{SAMPLE_CATALOG}", True
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CatalogError(str(path), [exc.strerror or str(exc)]) from None
+        name, sample = str(path), False
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return parse_catalog(text, name), CatalogSource(name, sample, digest)
 
 
 def load_catalog(path: Path | None) -> Catalog:
     """Read the catalog at `path`, or the sample catalog shipped in the package."""
-    if path is None:
-        text = resources.files("amount_updater.catalog").joinpath(SAMPLE_CATALOG).read_text()
-        return parse_catalog(text, f"<package>/{SAMPLE_CATALOG}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogError(str(path), [exc.strerror or str(exc)]) from None
-    return parse_catalog(text, str(path))
+    return load_catalog_source(path)[0]
 
 
 class CatalogRepository:

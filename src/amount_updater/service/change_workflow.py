@@ -27,7 +27,7 @@ from amount_updater.deadlines import deadline
 from amount_updater.errors import CartUnreadable, ServiceError
 from amount_updater.observability import context
 from amount_updater.pricing import PricedCart, Selection
-from amount_updater.service.amount_limits import check_amount
+from amount_updater.service.amount_limits import check_cart
 from amount_updater.service.budget import within
 from amount_updater.service.cart import CartView, RecordedCart
 from amount_updater.service.change_log import log_change
@@ -155,7 +155,7 @@ class ChangeWorkflow(Generic[S]):
                     priced_change = priced
                     if changed != selection:
                         priced_change = self._pricer.price(rules, changed, cart.other_subtotal)
-                        check_amount(priced_change.total, rules.currency)  # refuses empty too
+                        check_cart(priced_change, rules.currency)
                 except ServiceError as error:
                     outcomes.append(error)
                     continue
@@ -196,7 +196,7 @@ class ChangeWorkflow(Generic[S]):
         write = kind.plan(snapshot, priced, history)
         if write is None:
             return kind.view(snapshot, priced)
-        check_amount(priced.total, rules.currency)
+        check_cart(priced, rules.currency)
         answer = await self._write(object_id, write)
         view = kind.written(snapshot, priced, answer)
         log_change(

@@ -13,13 +13,14 @@ from typing import Any
 from amount_updater.catalog.repository import CatalogRepository
 from amount_updater.errors import NotUpdatable
 from amount_updater.pricing import PricedCart
-from amount_updater.service.amount_limits import check_amount
+from amount_updater.service.amount_limits import check_cart
 from amount_updater.service.budget import within
 from amount_updater.service.cart import DISCOUNT_KEY, REVISION_KEY, CartView, SessionCart
 from amount_updater.service.changes import CartChange
 from amount_updater.service.line_items import new_lines, plan_line_items
 from amount_updater.service.object_service import Created, IssuedToken, ObjectService
 from amount_updater.service.request_history import HISTORY_KEY, Origin, history_value
+from amount_updater.service.return_urls import ReturnUrls
 from amount_updater.service.stripe_keys import derive_key
 from amount_updater.stripe_gateway import CheckoutSession, StripeGateway, StripeWrite
 from amount_updater.stripe_gateway.models import UpdatedSession
@@ -124,8 +125,9 @@ def _view(
 
 
 class CheckoutSessionService(ObjectService):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, return_urls: ReturnUrls, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._return_urls = return_urls
         self._kind = SessionKind(self.gateway, self.pricer.catalog, self.clock)
         self._changes = self.workflow(self._kind)
 
@@ -138,8 +140,9 @@ class CheckoutSessionService(ObjectService):
         return_url: str | None,
         origin: Origin,
     ) -> Created:
+        return_url = self._return_urls.resolve(return_url)
         priced = self.pricer.new_cart(currency, items, shipping_rate_id, discount_code)
-        check_amount(priced.total, priced.currency)
+        check_cart(priced, priced.currency)
         metadata = {REVISION_KEY: "1"}
         if priced.discount is not None:
             metadata[DISCOUNT_KEY] = priced.discount.code

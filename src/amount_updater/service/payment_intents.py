@@ -8,7 +8,7 @@ from typing import Any
 from amount_updater.catalog.repository import CatalogRepository
 from amount_updater.errors import NotUpdatable
 from amount_updater.pricing import PricedCart
-from amount_updater.service.amount_limits import check_amount
+from amount_updater.service.amount_limits import check_cart
 from amount_updater.service.budget import within
 from amount_updater.service.cart import REVISION_KEY, CartView
 from amount_updater.service.changes import CartChange
@@ -126,7 +126,7 @@ class PaymentIntentService(ObjectService):
         origin: Origin,
     ) -> Created:
         priced = self.pricer.new_cart(currency, items, shipping_rate_id, discount_code)
-        check_amount(priced.total, priced.currency)
+        check_cart(priced, priced.currency)
         metadata = cart_metadata(priced, 0, 1, ())
         details = amount_details(priced, clear_missing=False)
         async with within(self.budget_s):

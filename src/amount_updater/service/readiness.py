@@ -9,6 +9,7 @@ from collections.abc import Callable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from amount_updater.catalog.repository import CatalogSource
 from amount_updater.stripe_gateway import StripeGateway
 
 STRIPE_CHECK_TTL_S = 30.0
@@ -20,11 +21,13 @@ class Readiness:
         self,
         gateway: StripeGateway,
         redis: Redis | None,
+        catalog: CatalogSource,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._gateway = gateway
         self._redis = redis
+        self.catalog = catalog
         self._clock = clock
         self._stripe: tuple[float, str] | None = None  # (checked at, result)
 

@@ -116,7 +116,7 @@ class StripeGateway:
         currency: str,
         lines: Sequence[NewLine],
         metadata: Mapping[str, str],
-        return_url: str | None,
+        return_url: str,
         idempotency_key: str | None,
     ) -> CheckoutSession:
         params: dict[str, Any] = {
@@ -125,13 +125,11 @@ class StripeGateway:
             "currency": currency,
             "line_items": [_new_line(currency, line) for line in lines],
             "metadata": dict(metadata),
+            # Where redirect-based payment methods bring the shopper back. Not
+            # redirect_on_completion: Stripe documents it for ui_mode embedded_page only.
+            "return_url": return_url,
             "expand": ["line_items"],
         }
-        if return_url:
-            params["return_url"] = return_url
-        else:
-            # Without a return URL the Payment Element must handle completion on the page.
-            params["redirect_on_completion"] = "never"
         data = await self._request(
             "post",
             SESSIONS,

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from amount_updater import __version__
-from amount_updater.api.schemas import Health, Readiness
+from amount_updater.api.schemas import Health, LoadedCatalog, Readiness
 from amount_updater.service.readiness import Readiness as ReadinessCheck
 
 router = APIRouter(tags=["operations"])
@@ -33,4 +33,9 @@ async def readyz(
     ready = all(state == "ok" for state in checks.values())
     if not ready:
         response.status_code = 503
-    return Readiness(status="ready" if ready else "not_ready", checks=checks)
+    source = readiness.catalog
+    return Readiness(
+        status="ready" if ready else "not_ready",
+        checks=checks,
+        catalog=LoadedCatalog(path=source.path, sample=source.sample, sha256=source.sha256),
+    )

@@ -1,53 +1,44 @@
-// The sandbox demo storefront. Every amount shown here comes from the service's answer: the page
-// only sends what the shopper asked for (a product id, a quantity, a code) and renders the cart
-// it gets back. No price is ever computed in the browser.
+// The demo storefront. Every amount shown here comes from the service's answer: the page only
+// sends what the shopper asked for (a product id, a quantity, a code) and renders the cart it
+// gets back. No price is ever computed in the browser.
+//
+// It follows Stripe's "update amount" client pattern: the page opens Stripe.js's Checkout on the
+// session (initCheckout with its client secret, the Payment Element mounted) and every change
+// goes through `actions.runServerUpdate(() => fetch(...))`, so that Stripe.js reads the session
+// again after the service changed it. Without a publishable key (sandbox mode) the page loads a
+// local stand-in of the same shape (stripe-sandbox.js) that talks to the emulated Stripe.
+// view.js draws the page from `state`.
 'use strict';
 
-const SANDBOX_STRIPE = '/_sandbox/stripe';
-const SANDBOX_KEY = 'sk_test_sandbox'; // the emulator's key; it only exists in sandbox mode
+const STRIPE_JS = 'https://js.stripe.com/clover/stripe.js'; // clover: initCheckout + loadActions
+const SANDBOX_STRIPE_JS = '/_demo/static/stripe-sandbox.js';
+const STORE = 'amount-updater-demo:session';
 
 const state = {
+  stripe: null,    // Stripe.js's Stripe object, or the sandbox stand-in
   currency: 'usd',
-  catalog: null,   // {products, shipping_rates}
-  session: null,   // {id, token}: kept in memory only, a reload starts a new cart
+  catalog: null,   // {currency, products, shipping_rates}
+  session: null,   // {id, token, clientSecret}: kept in sessionStorage, its id in the URL
+  checkout: null,  // {actions, paymentElement}: Stripe.js's Checkout for the session
   cart: null,      // the last cart the service answered
   busy: false,
 };
 
-const $ = (id) => document.getElementById(id);
+// Problems (RFC 9457) are written for developers: they carry ids and minor units. The shopper
+// reads product names and money in the cart's currency instead.
+const MESSAGES = {
+  quantity_limit_exceeded: (p) => `At most ${p.max_quantity} × ${nameOf(p.product_id)} per order.`,
+  amount_out_of_range: (p) => `A payment must be between ${money(p.minimum)} and `
+    + `${money(p.maximum)}; this cart comes to ${money(p.amount)}.`,
+  invalid_discount_code: (p) => (p.min_subtotal === undefined ? null
+    : `This code needs items worth at least ${money(p.min_subtotal)}.`),
+};
 
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === 'on') Object.entries(value).forEach(([ev, fn]) => el.addEventListener(ev, fn));
-    else if (key in el) el[key] = value; // properties (type, name, value...)
-    else el.setAttribute(key, value);
-  }
-  el.append(...children);
-  return el;
-}
-
-function money(amount, currency = state.currency) {
-  const format = new Intl.NumberFormat(undefined, { style: 'currency', currency });
-  // Amounts are integers in minor units; the currency decides how many there are (jpy: none).
-  const digits = format.resolvedOptions().maximumFractionDigits;
-  return format.format(amount / 10 ** digits);
-}
-
-// A formatted amount with the exact integer beside it, so tests never parse display text.
-function amountEl(amount, attrs = {}) {
-  return h('span', { class: 'amount', 'data-amount': String(amount), ...attrs }, money(amount));
-}
-
-function setAmount(el, amount, prefix = '') {
-  el.dataset.amount = String(amount);
-  el.textContent = prefix + money(amount);
-}
-
-function say(message, kind = 'info') {
-  const status = $('status');
-  status.textContent = message;
-  status.dataset.kind = kind;
+function shopperMessage(problem, status) {
+  const special = MESSAGES[problem?.code]?.(problem);
+  // Otherwise the detail, with each quoted product id replaced by the product's name.
+  const text = problem?.detail || problem?.title || `HTTP ${status}`;
+  return special ?? text.replace(/'([\w-]+)'/g, (quoted, id) => (product(id)?.name ?? quoted));
 }
 
 async function api(method, path, body, headers = {}) {
@@ -59,16 +50,153 @@ async function api(method, path, body, headers = {}) {
   const response = await fetch(path, init);
   const data = await response.json().catch(() => null);
   if (!response.ok) {
-    // Problems are RFC 9457 documents; `detail` is written for people, `code` for programs.
-    const message = data?.detail || data?.error?.message || data?.title || `HTTP ${response.status}`;
-    throw Object.assign(new Error(message), { code: data?.code, status: response.status });
+    const error = new Error(shopperMessage(data, response.status));
+    throw Object.assign(error, { code: data?.code, status: response.status });
   }
   return data;
 }
 
-const sessionPath = (suffix = '') => `/v1/checkout-sessions/${state.session.id}${suffix}`;
+const sessionPath = () => `/v1/checkout-sessions/${state.session.id}`;
 const authed = () => ({ Authorization: `Bearer ${state.session.token}` });
-const change = (method, suffix, body) => api(method, sessionPath(suffix), body, authed());
+// `no-cache`: the service reads the session from Stripe rather than its own recent answer.
+const readCart = () =>
+  api('GET', sessionPath(), undefined, { ...authed(), 'Cache-Control': 'no-cache' });
+
+// The session survives a reload: its token and client secret in sessionStorage (this tab only,
+// never in the URL, which is shared and logged), its id in the URL.
+function remember(session) {
+  state.session = session;
+  const url = new URL(location.href);
+  if (session) {
+    sessionStorage.setItem(STORE, JSON.stringify(session));
+    url.searchParams.set('session', session.id);
+  } else {
+    sessionStorage.removeItem(STORE);
+    url.searchParams.delete('session');
+  }
+  history.replaceState(null, '', url);
+}
+
+// Back to an empty cart. An open session is left to expire at Stripe, as an abandoned checkout
+// would be: nothing was paid on it.
+function forget() {
+  state.checkout?.paymentElement.destroy();
+  state.checkout = state.cart = null;
+  remember(null);
+}
+
+// Stripe.js's Checkout for the session: the Payment Element, and the actions every change and
+// the payment go through. Stripe's notes name it initCheckout up to clover and
+// initCheckoutElementsSdk from dahlia on (UNCONFIRMED which name a given script exposes, so the
+// page takes whichever the loaded Stripe.js has).
+async function openCheckout() {
+  const init = state.stripe.initCheckoutElementsSdk ?? state.stripe.initCheckout;
+  const checkout = init.call(state.stripe, { clientSecret: state.session.clientSecret });
+  const paymentElement = checkout.createPaymentElement();
+  paymentElement.mount('#payment-element');
+  const loaded = await checkout.loadActions();
+  if (loaded.type === 'error') throw new Error(`Stripe did not load: ${loaded.error.message}`);
+  state.checkout = { actions: loaded.actions, paymentElement };
+}
+
+// The one way a change reaches the service: inside runServerUpdate, which runs the call and then
+// has Stripe.js read the session again. The service's own answer (the cart, or its refusal in
+// the shopper's words) is what the page shows, whether Stripe.js throws it or returns an error.
+async function serverUpdate(method, suffix, body) {
+  if (!state.checkout) await openCheckout();
+  let refusal = null;
+  const headers = { ...authed(), 'Idempotency-Key': crypto.randomUUID() };
+  const call = () => api(method, sessionPath() + suffix, body, headers)
+    .then((cart) => { state.cart = cart; }, (error) => { refusal = error; throw error; });
+  const result = await state.checkout.actions.runServerUpdate(call).catch((error) => {
+    throw refusal ?? error;
+  });
+  if (refusal) throw refusal;
+  if (result?.type === 'error') {
+    throw new Error(`The payment form did not refresh: ${result.error.message}`);
+  }
+}
+
+async function addProduct(id) {
+  if (state.session) {
+    await serverUpdate('POST', '/items', { product_id: id, quantity: 1 });
+    return `Added ${nameOf(id)}.`;
+  }
+  // The first add creates the session with the product already in it.
+  const created = await api('POST', '/v1/checkout-sessions', {
+    currency: state.currency, items: [{ product_id: id, quantity: 1 }],
+  });
+  remember({ id: created.id, token: created.token, clientSecret: created.client_secret });
+  state.cart = created.cart;
+  await openCheckout();
+  return `Started a checkout session and added ${nameOf(id)}.`;
+}
+
+// Removing the last item: the service refuses a change that would leave a session empty (422
+// cart_empty: Stripe keeps at least one line item on a session), so the page does not ask. It
+// forgets the session and shows the empty cart; the next add starts a new session.
+async function removeProduct(id) {
+  const rest = state.cart.items.filter((line) => line.product_id !== id);
+  if (rest.length + (state.cart.other_items ?? []).length === 0) {
+    forget();
+    return `Removed ${nameOf(id)}. Your cart is empty.`;
+  }
+  await serverUpdate('DELETE', `/items/${encodeURIComponent(id)}`);
+  return `Removed ${nameOf(id)}.`;
+}
+
+async function setQuantity(id, quantity) {
+  if (quantity === 0) return removeProduct(id);
+  // An absolute quantity (not "+1") so a retried request cannot count twice.
+  await serverUpdate('PATCH', `/items/${encodeURIComponent(id)}`, { quantity });
+  return `${nameOf(id)}: ${quantity}.`;
+}
+
+async function chooseShipping(rateId) {
+  if (!rateId) await serverUpdate('DELETE', '/shipping');
+  else await serverUpdate('PUT', '/shipping', { shipping_rate_id: rateId });
+  return rateId ? `Shipping: ${state.cart.shipping.name}.` : 'No shipping.';
+}
+
+async function pay() {
+  if (!state.checkout) await openCheckout();
+  const result = await state.checkout.actions.confirm();
+  if (result.type === 'error') throw new Error(result.error.message);
+  // Read from the service, not from its last answer: the payment happened behind its back.
+  state.cart = await readCart();
+  return 'Paid. The order is complete and can no longer change.';
+}
+
+async function loadCatalog(currency) {
+  state.catalog = await api('GET', `/v1/catalog?currency=${encodeURIComponent(currency)}`);
+  state.currency = currency;
+  renderCatalog();
+}
+
+// On load: the stored session, if the URL names it (or names none, as after Stripe's redirect).
+async function restore() {
+  const stored = JSON.parse(sessionStorage.getItem(STORE) ?? 'null');
+  const wanted = new URLSearchParams(location.search).get('session') ?? stored?.id;
+  if (!wanted || stored?.id !== wanted) {
+    if (wanted) remember(null); // a cart opened in another tab or browser: its token is not here
+    await loadCatalog(state.currency);
+    return wanted ? 'That cart was opened elsewhere: add a product to start a new one.'
+      : 'Ready: add a product to start.';
+  }
+  remember(stored);
+  try {
+    state.cart = await readCart();
+  } catch (error) {
+    if (!(error.status < 500)) throw error; // the service or the network failed: keep the session
+    forget(); // unknown, or its token expired with it
+    await loadCatalog(state.currency);
+    return `Your previous cart could not be loaded: ${error.message} Add a product to start again.`;
+  }
+  await loadCatalog(state.cart.currency);
+  if (state.cart.status !== 'open') return `This order is ${statusText()}: start a new order.`;
+  await openCheckout();
+  return 'Welcome back: your cart is as you left it.';
+}
 
 // Runs one request at a time: every control is disabled while it is in flight, so a double
 // click cannot send a change computed from a cart that is about to be replaced.
@@ -81,7 +209,9 @@ async function run(action) {
     const message = await action();
     if (message) say(message);
   } catch (error) {
-    // Keep the previous cart: a refused change wrote nothing.
+    // A refused change wrote nothing: the previous cart stays. (A page out of date may still ask
+    // to empty the cart: that is removing the last item, so the cart is forgotten.)
+    if (error.code === 'cart_empty') forget();
     say(error instanceof TypeError ? `Network error: ${error.message}` : error.message, 'error');
   } finally {
     state.busy = false;
@@ -91,162 +221,11 @@ async function run(action) {
   }
 }
 
-const product = (id) => state.catalog?.products.find((p) => p.id === id);
-const lineOf = (id) => state.cart?.items.find((line) => line.product_id === id);
-
-async function addProduct(id) {
-  const name = product(id).name;
-  if (!state.session) {
-    // The first add creates the session, with the product already in it.
-    const created = await api('POST', '/v1/checkout-sessions', {
-      currency: state.currency,
-      items: [{ product_id: id, quantity: 1 }],
-    });
-    state.session = { id: created.id, token: created.token };
-    state.cart = created.cart;
-    return `Started a checkout session and added ${name}.`;
-  }
-  state.cart = await change('POST', '/items', { product_id: id, quantity: 1 });
-  return `Added ${name}.`;
-}
-
-async function setQuantity(id, quantity) {
-  // An absolute quantity (not "+1") so a retried request cannot count twice.
-  state.cart = await change('PATCH', `/items/${encodeURIComponent(id)}`, { quantity });
-  return quantity === 0 ? `Removed ${product(id).name}.` : `${product(id).name}: ${quantity}.`;
-}
-
-async function removeProduct(id) {
-  state.cart = await change('DELETE', `/items/${encodeURIComponent(id)}`);
-  return `Removed ${product(id).name}.`;
-}
-
-async function chooseShipping(rateId) {
-  if (!rateId) {
-    state.cart = await change('DELETE', '/shipping');
-    return 'No shipping.';
-  }
-  state.cart = await change('PUT', '/shipping', { shipping_rate_id: rateId });
-  return `Shipping: ${state.cart.shipping.name}.`;
-}
-
-async function pay() {
-  // Sandbox only: the emulator's test helper stands in for the shopper confirming the Payment
-  // Element. A real storefront never holds a secret key.
-  await api('POST', `${SANDBOX_STRIPE}/v1/test_helpers/checkout/sessions/${state.session.id}/complete`,
-    undefined, { Authorization: `Bearer ${SANDBOX_KEY}` });
-  // Read from Stripe, not from the service's last answer: the payment happened behind its back.
-  state.cart = await api('GET', sessionPath(), undefined, { ...authed(), 'Cache-Control': 'no-cache' });
-  return 'Paid (sandbox). The session is complete and can no longer change.';
-}
-
-async function loadCatalog(currency) {
-  state.catalog = await api('GET', `/v1/catalog?currency=${encodeURIComponent(currency)}`);
-  state.currency = currency;
-  // A session has one currency for life, so switching starts a new cart. The old session is
-  // simply left to expire, as an abandoned checkout would be.
-  state.session = null;
-  state.cart = null;
-  renderCatalog();
-}
-
-function renderCatalog() {
-  const { products, shipping_rates: rates } = state.catalog;
-  $('products').replaceChildren(...products.filter((p) => p.kind === 'item').map((p) =>
-    h('li', { class: 'product', 'data-testid': `product-${p.id}` },
-      h('span', { class: 'name' }, p.name),
-      amountEl(p.unit_amount, { 'data-testid': `price-${p.id}` }),
-      h('button', { type: 'button', 'data-testid': `add-${p.id}`, 'aria-label': `Add ${p.name}`,
-        on: { click: () => run(() => addProduct(p.id)) } }, 'Add'))));
-  $('addon-list').replaceChildren(...products.filter((p) => p.kind === 'addon').map((p) =>
-    h('label', { class: 'choice' },
-      h('input', { type: 'checkbox', 'data-testid': `addon-${p.id}`,
-        on: { change: (e) => run(() => (e.target.checked ? addProduct(p.id) : removeProduct(p.id))) } }),
-      h('span', { class: 'name' }, p.name), amountEl(p.unit_amount))));
-  const none = { id: '', name: 'No shipping', amount: null };
-  $('shipping-list').replaceChildren(...[none, ...rates].map((rate) =>
-    h('label', { class: 'choice' },
-      h('input', { type: 'radio', name: 'shipping', value: rate.id,
-        'data-testid': `shipping-${rate.id || 'none'}`,
-        on: { change: () => run(() => chooseShipping(rate.id)) } }),
-      h('span', { class: 'name' }, rate.name),
-      rate.amount === null ? '' : amountEl(rate.amount))));
-}
-
-function renderLine(line) {
-  const id = line.product_id;
-  const isAddon = product(id)?.kind === 'addon';
-  const step = (delta, label, text) => h('button', { type: 'button', class: 'step',
-    'data-testid': `qty-${delta > 0 ? 'plus' : 'minus'}-${id}`, 'aria-label': `${label} ${line.name}`,
-    on: { click: () => run(() => setQuantity(id, line.quantity + delta)) } }, text);
-  return h('li', { class: 'line', 'data-testid': `line-${id}` },
-    h('span', { class: 'name' }, line.name),
-    h('span', { class: 'qty' },
-      isAddon ? '' : step(-1, 'One less', '−'),
-      h('output', { 'data-testid': `qty-${id}`, 'aria-label': `Quantity of ${line.name}` },
-        String(line.quantity)),
-      isAddon ? '' : step(+1, 'One more', '+')),
-    amountEl(line.amount, { 'data-testid': `line-amount-${id}` }),
-    h('button', { type: 'button', class: 'remove secondary', 'data-testid': `remove-${id}`,
-      'aria-label': `Remove ${line.name}`, on: { click: () => run(() => removeProduct(id)) } }, 'Remove'));
-}
-
-function render() {
-  const { cart, busy, session } = state;
-  const open = cart?.status === 'open';
-  $('app').setAttribute('aria-busy', String(busy));
-  $('cart').dataset.sessionId = session?.id ?? '';
-  $('currency').value = state.currency;
-
-  const items = cart?.items ?? [];
-  // Line items somebody else added to the session are shown and counted, never changed here.
-  const others = (cart?.other_items ?? []).map((line) => h('li', { class: 'line other' },
-    h('span', { class: 'name' }, `${line.name} (added by the shop)`), h('span', { class: 'qty' }),
-    amountEl(line.amount)));
-  $('lines').replaceChildren(...items.map(renderLine), ...others);
-  $('empty').hidden = items.length + others.length > 0;
-
-  const pill = $('session-status');
-  pill.dataset.status = cart?.status ?? 'none';
-  pill.textContent = !cart ? 'No session yet' : cart.status === 'complete' ? 'Paid (complete)'
-    : cart.status === 'open' ? 'Open' : cart.status;
-
-  // While a request is in flight, checkboxes and radios keep showing the shopper's pending
-  // choice; afterwards they show what the service answered (so a refusal puts them back).
-  if (!busy) {
-    document.querySelectorAll('[data-testid^="addon-"]').forEach((box) => {
-      box.checked = Boolean(lineOf(box.dataset.testid.slice('addon-'.length)));
-    });
-    const rate = cart?.shipping?.rate_id ?? '';
-    document.querySelectorAll('input[name="shipping"]').forEach((radio) => {
-      radio.checked = radio.value === rate;
-    });
-  }
-
-  setAmount($('subtotal'), cart?.amount_subtotal ?? 0);
-  setAmount($('discount-amount'), cart?.amount_discount ?? 0, cart?.amount_discount ? '−' : '');
-  setAmount($('shipping-amount'), cart?.amount_shipping ?? 0);
-  setAmount($('total'), cart?.amount_total ?? 0);
-  $('discount-applied').textContent = cart?.discount ? `Code ${cart.discount.code} applied.` : '';
-
-  // Changes stay enabled after payment on purpose: the service, not the page, says no (409).
-  document.querySelectorAll('#app button, #app input, #app select').forEach((el) => {
-    el.disabled = busy;
-  });
-  const needSession = !session;
-  document.querySelectorAll('input[name="shipping"]').forEach((radio) => {
-    radio.disabled ||= needSession;
-  });
-  $('discount-input').disabled ||= needSession;
-  $('discount-apply').disabled ||= needSession;
-  $('discount-remove').disabled ||= !cart?.discount;
-  $('pay').disabled ||= !open || items.length === 0;
-}
-
 function bind() {
   $('currency').addEventListener('change', (e) => {
-    const currency = e.target.value;
+    const currency = e.target.value; // read now: rendering puts the current one back
     run(async () => {
+      forget(); // a session has one currency for life, so switching starts a new cart
       await loadCatalog(currency);
       return `New cart in ${currency.toUpperCase()}.`;
     });
@@ -256,20 +235,41 @@ function bind() {
     const code = $('discount-input').value.trim();
     if (!code) return say('Enter a discount code first.', 'error');
     run(async () => {
-      state.cart = await change('PUT', '/discount', { code });
+      await serverUpdate('PUT', '/discount', { code });
       $('discount-input').value = ''; // kept on failure, so the shopper can correct it
       return `Discount ${state.cart.discount?.code ?? code} applied.`;
     });
   });
   $('discount-remove').addEventListener('click', () => run(async () => {
-    state.cart = await change('DELETE', '/discount');
+    await serverUpdate('DELETE', '/discount');
     return 'Discount removed.';
   }));
   $('pay').addEventListener('click', () => run(pay));
+  $('new-order').addEventListener('click', () => run(async () => {
+    forget();
+    return 'New order: add a product to start.';
+  }));
+}
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => document.head.append(h('script', { src,
+    on: { load: resolve, error: () => reject(new Error(`${src} could not be loaded.`)) } })));
+}
+
+// Which Stripe.js: the real one with the server's test-mode publishable key, or (sandbox mode,
+// no key) the local stand-in.
+async function start() {
+  const { publishable_key: key, sandbox } = await api('GET', '/_demo/config');
+  $('mode-note').dataset.mode = sandbox ? 'sandbox' : 'test';
+  $('mode-note').textContent = sandbox
+    ? 'Sandbox. Stripe is emulated inside this server: no real payment is ever made.'
+    : 'Test mode. Stripe.js runs with a test key: pay with a Stripe test card.';
+  $('pay').textContent = sandbox ? 'Pay (sandbox)' : 'Pay';
+  if (!key && !sandbox) throw new Error('This server has no Stripe publishable key for the demo.');
+  await loadScript(key ? STRIPE_JS : SANDBOX_STRIPE_JS);
+  state.stripe = window.Stripe(key);
+  return restore();
 }
 
 bind();
-run(async () => {
-  await loadCatalog(state.currency);
-  return 'Ready: add a product to start.';
-});
+run(start);
