@@ -220,3 +220,11 @@ def test_secrets_do_not_appear_in_repr(env):
 def test_settings_class_reads_the_environment_directly(env):
     env(API_KEYS=KEY_A)
     assert Settings().api_keys == [KEY_A]
+
+
+def test_trusted_proxies_are_addresses_or_networks(monkeypatch):
+    monkeypatch.setenv("AMOUNT_UPDATER_TRUSTED_PROXIES", "10.0.0.1, 10.1.0.0/16,::1")
+    assert Settings(_env_file=None).trusted_proxies == ["10.0.0.1", "10.1.0.0/16", "::1"]  # type: ignore[call-arg]
+    monkeypatch.setenv("AMOUNT_UPDATER_TRUSTED_PROXIES", "proxy.internal")
+    with pytest.raises(SettingsError, match=r"AMOUNT_UPDATER_TRUSTED_PROXIES: 'proxy\.internal'"):
+        load_settings(_env_file=None)

@@ -19,7 +19,6 @@ from amount_updater import __version__, deployment
 from amount_updater.api.deps import document_credentials
 from amount_updater.api.docs import mount_docs
 from amount_updater.api.problems import install_problem_handlers
-from amount_updater.api.rate_limits import RateLimits
 from amount_updater.api.routes import ROUTERS
 from amount_updater.auth.api_keys import ApiKeys
 from amount_updater.auth.authenticator import Authenticator
@@ -28,8 +27,8 @@ from amount_updater.catalog.repository import CatalogRepository, load_catalog_so
 from amount_updater.config import STRIPE_API_BASE, Settings, SettingsError, load_settings
 from amount_updater.coordination.admission import Admission, queue_wait_s, step_aside
 from amount_updater.coordination.backends import build_coordination
+from amount_updater.coordination.caller_limits import CallerLimiter, CallerLimits
 from amount_updater.coordination.idempotency import IdempotencyStore
-from amount_updater.coordination.rate_limits import Limit, RateLimiter
 from amount_updater.http.edge import EdgeMiddleware
 from amount_updater.logs import configure_logging
 from amount_updater.observability.metrics import Metrics
@@ -67,8 +66,7 @@ Amounts are integers in the currency's minor unit. Errors are RFC 9457 problems 
 class State(TypedDict):
     metrics: Metrics
     admission: Admission | None
-    rate_limiter: RateLimiter
-    rate_limits: RateLimits
+    caller_limiter: CallerLimiter
     pricer: CartPricer
     gateway: StripeGateway
     sessions: CheckoutSessionService
@@ -126,14 +124,7 @@ def create_app(
         if settings.stripe_webhook_secret
         else None
     )
-    limits = RateLimits(
-        creates=Limit("creates_per_client", settings.rate_limit_creates_per_minute, 60),
-        changes_per_minute=Limit("changes_per_object", settings.rate_limit_changes_per_minute, 60),
-        changes_per_hour=Limit(
-            "changes_per_object_hourly", settings.rate_limit_changes_per_hour, 3600
-        ),
-        reads_per_minute=Limit("reads_per_object", settings.rate_limit_reads_per_minute, 60),
-    )
+    caller_limits = CallerLimits.from_settings(settings)
     admission = None
     if settings.max_active_requests:
         admission = Admission(
@@ -154,7 +145,7 @@ def create_app(
             max_retries=settings.stripe_max_retries,
             max_connections=settings.stripe_max_connections,
             rate_budget=StripeRateBudget(
-                shared.stripe_limiter,
+                shared.limiter,
                 per_second=account_rate(secret_key, settings.stripe_requests_per_second, sandbox),
                 per_endpoint=endpoint_rate(settings.stripe_endpoint_requests_per_second, sandbox),
                 on_wait=metrics.stripe_budget_waits.inc,
@@ -170,15 +161,16 @@ def create_app(
             "on_batch": metrics.observe_batch,
             "on_queued": lambda: _queued(metrics),
         }
-        limiter = RateLimiter(
-            shared.rate_counter, lambda name: metrics.rate_limited.labels(name).inc()
+        caller_limiter = CallerLimiter(
+            shared.limiter,
+            caller_limits,
+            on_refusal=lambda name: metrics.rate_limited.labels(name).inc(),
         )
         try:
             yield State(
                 metrics=metrics,
                 admission=admission,
-                rate_limiter=limiter,
-                rate_limits=limits,
+                caller_limiter=caller_limiter,
                 pricer=pricer,
                 gateway=gateway,
                 sessions=CheckoutSessionService(
@@ -194,7 +186,9 @@ def create_app(
                     gateway, pricer, signer, shared.locks, shared.pending, **services
                 ),
                 idempotency=shared.idempotency,
-                readiness=Readiness(gateway, shared.redis, catalog_source),
+                readiness=Readiness(
+                    gateway, shared.redis, catalog_source, caller_limits.described()
+                ),
                 webhooks=WebhookService(
                     webhook_secret, gateway, pricer, shared.idempotency, metrics
                 ),

@@ -10,10 +10,16 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 from amount_updater import __version__
-from amount_updater.catalog.repository import CatalogError, catalog_notes, load_catalog
+from amount_updater.catalog.repository import (
+    SAMPLE_CATALOG,
+    CatalogError,
+    catalog_notes,
+    load_catalog,
+)
 from amount_updater.config import ENV_PREFIX, Settings, SettingsError, load_settings
 from amount_updater.deployment import check_start, stripe_mode
 from amount_updater.logs import configure_logging
@@ -48,11 +54,6 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help=f"emulate Stripe in this process and serve a demo storefront ({ENV_PREFIX}SANDBOX)",
     )
-    serve.add_argument(
-        "--forwarded-allow-ips",
-        default=None,
-        help="behind a proxy: its addresses, so X-Forwarded-For gives the client's address",
-    )
 
     openapi = commands.add_parser(
         "openapi", help="write the OpenAPI document", formatter_class=_HelpFormatter
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return _serve(args.host, args.port, args.workers, args.sandbox, args.forwarded_allow_ips)
+        return _serve(args.host, args.port, args.workers, args.sandbox)
     if args.command == "openapi":
         return _write_openapi(args.output)
     return _check_catalog(args.path)
@@ -91,9 +92,7 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _serve(
-    host: str, port: int, workers: int, sandbox: bool, forwarded_allow_ips: str | None
-) -> int:
+def _serve(host: str, port: int, workers: int, sandbox: bool) -> int:
     import uvicorn
 
     if sandbox:
@@ -121,8 +120,10 @@ def _serve(
         http="httptools",
         access_log=False,
         log_config=None,
-        proxy_headers=forwarded_allow_ips is not None,
-        forwarded_allow_ips=forwarded_allow_ips,
+        # X-Forwarded-For is believed from the trusted proxies only (uvicorn's proxy headers);
+        # without any, the client address is the socket's.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
     )
     return 0
 
@@ -155,7 +156,11 @@ def _sandbox_banner(host: str, api_base: str) -> None:
 def _write_openapi(output: str) -> int:
     from amount_updater.app import create_app
 
-    settings = Settings(stripe_secret_key="sk_test_openapi", token_secret="x" * 32)
+    # Settings of a start with nothing to warn about: the document does not depend on them.
+    sample = resources.files("amount_updater.catalog") / SAMPLE_CATALOG
+    settings = Settings(
+        stripe_secret_key="sk_test_openapi", token_secret="x" * 32, catalog_path=Path(str(sample))
+    )
     document = json.dumps(create_app(settings).openapi(), indent=2, sort_keys=True) + "\n"
     if output == "-":
         sys.stdout.write(document)

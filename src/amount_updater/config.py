@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
     token_secret: SecretStr | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Proxies whose X-Forwarded-For is believed for the client's address (uvicorn's proxy
+    # headers): addresses or networks. Anyone else's header is ignored.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("log_level", mode="before")
@@ -73,8 +77,14 @@ class Settings(BaseSettings):
     cart_read_cache_s: Annotated[float, Field(ge=0, le=60)] = 2.0
     redis_url: SecretStr | None = None
     idempotency_ttl_s: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
-    # 0 disables a limit. Stripe allows 1,000 updates per PaymentIntent per hour.
+    # The service's own limits, by caller class (coordination/caller_limits.py); 0 disables
+    # one. Anonymous callers, per client address: creations, and catalog and quote reads.
     rate_limit_creates_per_minute: Annotated[int, Field(ge=0)] = 30
+    rate_limit_anonymous_reads_per_minute: Annotated[int, Field(ge=0)] = 300
+    # API-key callers (a shop's servers), per key, every request: at least Stripe's live budget.
+    rate_limit_api_key_per_second: Annotated[int, Field(ge=0)] = 100
+    # Token holders, per object: changes and cart reads. The hourly one counts every caller's
+    # changes: Stripe allows 1,000 updates per PaymentIntent per hour.
     rate_limit_changes_per_minute: Annotated[int, Field(ge=0)] = 60
     rate_limit_changes_per_hour: Annotated[int, Field(ge=0, le=1000)] = 900
     # Cart reads per object: each costs a Stripe call (a page polling every second stays under).
@@ -132,6 +142,21 @@ class Settings(BaseSettings):
     def _api_keys_strength(cls, value: list[str]) -> list[str]:
         if any(len(key) < 16 for key in value):
             raise ValueError("each API key must be at least 16 characters")
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            try:
+                ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from None
         return value
 
     @field_validator("cors_origins", "return_url_origins", mode="before")

@@ -63,14 +63,20 @@ def test_every_route_taking_credentials_documents_a_token_or_an_api_key(app: Fas
     for route in routes:
         if not isinstance(route, APIRoute) or not _takes_credentials(route):
             continue
-        creates = route.path_format in ("/v1/checkout-sessions", "/v1/payment-intents")
-        expected = ANONYMOUS_OR_API_KEY if creates else TOKEN_OR_API_KEY
+        anonymous = route.path_format in (
+            "/v1/checkout-sessions",
+            "/v1/payment-intents",
+            "/v1/catalog",
+            "/v1/quotes",
+        )
+        expected = ANONYMOUS_OR_API_KEY if anonymous else TOKEN_OR_API_KEY
         for method in route.methods:
             operation = document["paths"][route.path_format][method.lower()]
             assert operation["security"] == expected["security"], route.path_format
             checked += 1
-    # The reference contract, the read and 8 changes per object kind, and the two creations.
-    assert checked == 21
+    # The reference contract, the read and 8 changes per object kind, the two creations, the
+    # catalog and quotes.
+    assert checked == 23
     schemes = document["components"]["securitySchemes"]
     assert schemes["HTTPBearer"] == {
         "type": "http",

@@ -1,15 +1,16 @@
-"""The service's own rate limits: creations per client address, changes per object (per minute
-and per hour) and cart reads per object (each costs a Stripe call), refused with 429
-`rate_limited` and an integer Retry-After before Stripe is called; 0 disables a limit; with
-Redis every replica shares the count.
+"""The service's own rate limits through the API: anonymous creations per client address,
+token holders' changes (per minute, and every caller's per hour) and cart reads per object,
+refused with 429 `rate_limited` and an integer Retry-After before Stripe is called; 0 disables
+a limit; with Redis every replica shares the count. (Which limits a caller class meets:
+tests/coordination/test_caller_limits.py; on the real process: tests/e2e.)
 
-The windows are fixed (per minute, per hour of the wall clock), so the counters' clocks are
-frozen here: a test that straddled a minute boundary would otherwise start a fresh window.
+The windows move with the wall clock, so it is frozen here (and moved by hand) for the tests to
+say exactly when a refused request may pass.
 """
 
 from __future__ import annotations
 
-import types
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -22,15 +23,13 @@ import respx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-import amount_updater.coordination.backends as backends
-import amount_updater.coordination.rate_limits as rate_limits
 from amount_updater.config import Settings
 from tests.api.test_checkout_sessions import token_for
 from tests.conftest import build_app
 from tests.support.redis_server import running_redis
 from tests.support.stripe_objects import NOW, checkout_session, form, payment_intent, product_line
 
-FROZEN = float(NOW + 15)  # 45 s left in the minute, 3585 s left in the hour
+FROZEN = float(NOW + 15)
 CREATE = {"currency": "usd", "items": [{"product_id": "tshirt"}]}
 
 
@@ -47,11 +46,10 @@ class FrozenClock:
 
 
 def freeze_rate_windows(monkeypatch: pytest.MonkeyPatch, at: float = FROZEN) -> FrozenClock:
-    """Both counters (memory and Redis) see the wall clock stand still at `at` (until moved)."""
+    """The wall clock (which the windows, in memory and in Redis, are kept by) stands still at
+    `at` until moved."""
     clock = FrozenClock(at)
-    counter = rate_limits.MemoryRateCounter
-    monkeypatch.setattr(backends, "MemoryRateCounter", lambda: counter(clock=clock))
-    monkeypatch.setattr(rate_limits, "time", types.SimpleNamespace(time=clock))
+    monkeypatch.setattr(time, "time", clock)
     return clock
 
 
@@ -125,7 +123,7 @@ class TestCreation:
         answers = [await client.post("/v1/checkout-sessions", json=CREATE) for _ in range(3)]
 
         assert [a.status_code for a in answers[:2]] == [201, 201]
-        assert_rate_limited(answers[2], retry_after=45)
+        assert_rate_limited(answers[2], retry_after=61)
         assert create.call_count == 2
 
     @pytest.mark.asyncio
@@ -167,7 +165,7 @@ class TestCreation:
         for _ in range(3):
             await client.post("/v1/checkout-sessions", json=CREATE)
 
-        rate_clock.now += 45  # the Retry-After of the refusal
+        rate_clock.now += 61  # the Retry-After of the refusal
         retried = await client.post("/v1/checkout-sessions", json=CREATE)
 
         assert retried.status_code == 201, retried.text
@@ -184,9 +182,9 @@ class TestCreation:
         refused = await client.post(
             "/v1/checkout-sessions", json=CREATE, headers={"Idempotency-Key": "third"}
         )
-        assert_rate_limited(refused, retry_after=45)
+        assert_rate_limited(refused, retry_after=61)
 
-        rate_clock.now += 45
+        rate_clock.now += 61
         retried = await client.post(
             "/v1/checkout-sessions", json=CREATE, headers={"Idempotency-Key": "third"}
         )
@@ -204,7 +202,7 @@ class TestCreation:
 
         exposition = (await client.get("/metrics")).text
 
-        assert 'amount_updater_rate_limited_total{limit="creates_per_client"} 1.0' in exposition
+        assert 'amount_updater_rate_limited_total{limit="anonymous_creates"} 1.0' in exposition
 
 
 class TestChanges:
@@ -221,7 +219,7 @@ class TestChanges:
         answers = [await add_mug(client, "cs_test_one") for _ in range(3)]
 
         assert [a.status_code for a in answers[:2]] == [200, 200]
-        assert_rate_limited(answers[2], retry_after=45)
+        assert_rate_limited(answers[2], retry_after=61)
         assert len(stripe_mock.calls) == 4  # two reads and two writes: none for the third
         assert writes["cs_test_one"].call_count == 2
 
@@ -276,7 +274,7 @@ class TestChanges:
 
         exposition = (await client.get("/metrics")).text
 
-        assert 'amount_updater_rate_limited_total{limit="changes_per_object"} 1.0' in exposition
+        assert 'amount_updater_rate_limited_total{limit="token_changes"} 1.0' in exposition
 
 
 class TestReads:
@@ -296,7 +294,7 @@ class TestReads:
         ]
 
         assert [r.status_code for r in reads[:3]] == [200] * 3
-        assert_rate_limited(reads[3], retry_after=45)
+        assert_rate_limited(reads[3], retry_after=61)
         assert len(stripe_mock.calls) == 3
 
     @pytest.mark.asyncio
@@ -332,7 +330,7 @@ class TestHourlyChanges:
         answers = [await add_mug(client, "cs_test_one") for _ in range(3)]
 
         assert [a.status_code for a in answers[:2]] == [200, 200]
-        assert_rate_limited(answers[2], retry_after=3585)
+        assert_rate_limited(answers[2], retry_after=3601)
 
 
 class TestDisabled:
@@ -391,7 +389,7 @@ class TestSharedInRedis:
                     third = await client_a.post("/v1/checkout-sessions", json=CREATE)
 
         assert (first.status_code, second.status_code) == (201, 201)
-        assert_rate_limited(third, retry_after=45)
+        assert_rate_limited(third, retry_after=61)
         assert create.call_count == 2
 
     @pytest.mark.asyncio

@@ -206,8 +206,8 @@ def test_idempotent_replays_are_counted(exposition: Exposition):
 
 def test_rate_limit_refusals_are_counted_by_limit(exposition: Exposition):
     refused = "amount_updater_rate_limited_total"
-    assert exposition.value(refused, limit="creates_per_client") == 1
-    assert exposition.label_sets(refused) == [{"limit": "creates_per_client"}]
+    assert exposition.value(refused, limit="anonymous_creates") == 1
+    assert exposition.label_sets(refused) == [{"limit": "anonymous_creates"}]
 
 
 def test_webhook_events_are_counted_by_type_and_outcome(exposition: Exposition):

@@ -151,8 +151,9 @@ TOKEN_OR_API_KEY: dict[str, Any] = {
 }
 
 
-# What a creation route declares: anonymous callers are welcome (prices come from the catalog),
-# a shop's server sends its key (then its own idempotency scope and rate limits apply).
+# What a creation, catalog or quote route declares: anonymous callers are welcome (prices come
+# from the catalog); a shop's server sends its key (then its own idempotency scope and rate
+# limits apply).
 ANONYMOUS_OR_API_KEY: dict[str, Any] = {"security": [{}, {_api_key.scheme_name: []}]}
 
 

@@ -19,8 +19,10 @@ _DESCRIPTIONS = {
     413: "payload_too_large",
     415: "unsupported_media_type: send the body as application/json",
     422: "invalid_request, unknown_product, unknown_shipping_rate, invalid_discount_code, "
-    "quantity_limit_exceeded, currency_not_supported, too_many_line_items, amount_out_of_range",
-    429: "rate_limited: too many requests (the service's limits or Stripe's); see Retry-After",
+    "quantity_limit_exceeded, currency_not_supported, too_many_line_items, amount_out_of_range, "
+    "cart_empty, invalid_return_url, return_url_required",
+    429: "rate_limited: a limit of this caller's class, or Stripe's, is spent; the detail names "
+    "it; see Retry-After",
     502: "stripe_error: Stripe refused the request",
     503: "stripe_unavailable: Stripe unreachable or busy; object_busy: too many queued changes; "
     "coordination_unavailable: Redis unreachable (nothing was changed); "

@@ -249,6 +249,10 @@ class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
     checks: dict[str, str] = Field(description='Each dependency: "ok" or what is wrong')
     catalog: LoadedCatalog
+    rate_limits: dict[str, str] = Field(
+        description="The service's own limits by caller class, e.g. \"30 per minute per client"
+        ' address" or "off"'
+    )
 
 
 class ProblemError(BaseModel):

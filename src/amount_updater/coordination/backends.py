@@ -22,11 +22,6 @@ from amount_updater.coordination.pending_writes import (
     PendingWrites,
     RedisPendingWrites,
 )
-from amount_updater.coordination.rate_limits import (
-    MemoryRateCounter,
-    RateCounter,
-    RedisRateCounter,
-)
 from amount_updater.observability.metrics import Metrics
 
 REDIS_TIMEOUT_S = 2.0
@@ -36,9 +31,9 @@ REDIS_TIMEOUT_S = 2.0
 class Coordination:
     locks: ObjectLocks
     idempotency: IdempotencyStore
-    rate_counter: RateCounter
     pending: PendingWrites
-    stripe_limiter: MovingWindowRateLimiter  # Stripe's rate budget, shared like the rest
+    # Moving windows for the callers' limits and Stripe's rate budget, shared like the rest.
+    limiter: MovingWindowRateLimiter
     redis: Redis | None
 
     async def aclose(self) -> None:
@@ -62,9 +57,8 @@ def build_coordination(settings: Settings, metrics: Metrics) -> Coordination:
                 max_bytes=settings.idempotency_max_bytes,
                 on_evict=metrics.idempotency_evictions.inc,
             ),
-            rate_counter=MemoryRateCounter(),
             pending=MemoryPendingWrites(),
-            stripe_limiter=MovingWindowRateLimiter(MemoryStorage()),
+            limiter=MovingWindowRateLimiter(MemoryStorage()),
             redis=None,
         )
     url = settings.redis_url.get_secret_value()
@@ -84,7 +78,7 @@ def build_coordination(settings: Settings, metrics: Metrics) -> Coordination:
     storage = RedisStorage(
         scheme.split("://")[0] + "://" + url.split("://", 1)[1],
         implementation="redispy",
-        wrap_exceptions=True,  # limits.errors.StorageError, which the budget expects
+        wrap_exceptions=True,  # limits.errors.StorageError, on which both limiters fail open
         connection_pool=pool,  # type: ignore[arg-type]  # passed through to redis-py
         key_prefix="au-limits",
     )
@@ -94,8 +88,7 @@ def build_coordination(settings: Settings, metrics: Metrics) -> Coordination:
         idempotency=RedisIdempotencyStore(
             redis, ttl_s=settings.idempotency_ttl_s, in_flight_ttl_s=in_flight_s
         ),
-        rate_counter=RedisRateCounter(redis),
         pending=RedisPendingWrites(redis),
-        stripe_limiter=MovingWindowRateLimiter(storage),
+        limiter=MovingWindowRateLimiter(storage),
         redis=redis,
     )

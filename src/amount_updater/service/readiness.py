@@ -22,12 +22,14 @@ class Readiness:
         gateway: StripeGateway,
         redis: Redis | None,
         catalog: CatalogSource,
+        rate_limits: dict[str, str],
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._gateway = gateway
         self._redis = redis
         self.catalog = catalog
+        self.rate_limits = rate_limits
         self._clock = clock
         self._stripe: tuple[float, str] | None = None  # (checked at, result)
 

@@ -11,7 +11,7 @@ from typing import Annotated, Protocol
 from fastapi import APIRouter, Depends, Header, Path, Request
 
 from amount_updater.api.deps import TOKEN_OR_API_KEY, CredentialsDep, IdempotencyKeyDep
-from amount_updater.api.rate_limits import limit_changes, limit_reads
+from amount_updater.api.rate_limits import count_request
 from amount_updater.api.responses import CHANGE, READ, problems
 from amount_updater.api.schemas import (
     Cart,
@@ -78,10 +78,9 @@ def add_cart_routes(
     ) -> CartTarget:
         caller = credentials.object_caller(object_id)
         context.note_caller(object_id, caller.scope)
-        if request.method == "GET":
-            await limit_reads(request, object_id)
-        else:
-            await limit_changes(request, object_id)
+        await count_request(
+            request, caller, "read" if request.method == "GET" else "change", object_id
+        )
         return CartTarget(service(request), object_id, Origin(caller.scope, idempotency_key))
 
     item = f"/{{{id_name}}}/items/{{product_id}}"

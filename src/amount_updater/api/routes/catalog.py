@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from amount_updater.api.deps import CatalogDep
+from amount_updater.api.deps import ANONYMOUS_OR_API_KEY, CatalogDep
+from amount_updater.api.rate_limits import limit_reads
 from amount_updater.api.responses import problems
 from amount_updater.api.schemas import (
     CURRENCY_PATTERN,
@@ -14,13 +15,14 @@ from amount_updater.api.schemas import (
 )
 from amount_updater.errors import CurrencyNotSupported
 
-router = APIRouter(tags=["catalog"])
+router = APIRouter(tags=["catalog"], dependencies=[Depends(limit_reads)])
 
 
 @router.get(
     "/v1/catalog",
     summary="Products and shipping rates priced in one currency (discount codes are not listed)",
-    responses=problems(422),
+    responses=problems(401, 422, 429),
+    openapi_extra=ANONYMOUS_OR_API_KEY,
 )
 async def list_catalog(
     catalog: CatalogDep,

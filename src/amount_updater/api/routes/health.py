@@ -38,4 +38,5 @@ async def readyz(
         status="ready" if ready else "not_ready",
         checks=checks,
         catalog=LoadedCatalog(path=source.path, sample=source.sample, sha256=source.sha256),
+        rate_limits=readiness.rate_limits,
     )

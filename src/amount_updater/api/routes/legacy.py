@@ -13,7 +13,7 @@ from amount_updater.api.deps import (
     admitted,
 )
 from amount_updater.api.idempotency import IdempotentRoute
-from amount_updater.api.rate_limits import limit_changes
+from amount_updater.api.rate_limits import count_request
 from amount_updater.api.responses import CHANGE, problems
 from amount_updater.api.schemas import LegacyAmountUpdate, LegacyAmountUpdated
 from amount_updater.observability import context
@@ -41,7 +41,7 @@ async def update_custom_amount(
     # The session id is in the body here, not the path, so authorization happens inline.
     caller = credentials.object_caller(body.checkout_session_id)
     context.note_caller(body.checkout_session_id, caller.scope)
-    await limit_changes(request, body.checkout_session_id)
+    await count_request(request, caller, "change", body.checkout_session_id)
     view = await sessions.change(
         body.checkout_session_id,
         AddItem(body.product_id, 1),

@@ -10,10 +10,15 @@ from amount_updater.api.deps import (
     idempotency_header,
 )
 from amount_updater.api.idempotency import IdempotentRoute
+from amount_updater.api.rate_limits import limit_api_key
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.schemas import TokenCreate, TokenIssued
 
-router = APIRouter(tags=["tokens"], route_class=IdempotentRoute, dependencies=[Depends(admitted)])
+router = APIRouter(
+    tags=["tokens"],
+    route_class=IdempotentRoute,
+    dependencies=[Depends(limit_api_key), Depends(admitted)],
+)
 
 
 @router.post(
