@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from amount_updater.app import create_app
 from amount_updater.config import Settings
+from tests.support.spec_checks import exempt, fail_on, gateway_call_violations
 from tests.support.stripe_objects import NOW
 
 STRIPE = "https://api.stripe.com"
@@ -49,10 +50,22 @@ def settings() -> Settings:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "stripe_spec_exempt(reason): the test sends Stripe requests off Stripe's spec on purpose;"
+        " they are not checked against it (tests/support/spec_checks.py)",
+    )
+
+
 @pytest.fixture
-def stripe_mock() -> respx.MockRouter:
-    """Stripe at the wire: respx's router, plugged in as the gateway's httpx transport."""
-    return respx.MockRouter(base_url=STRIPE, assert_all_called=False)
+def stripe_mock(request: pytest.FixtureRequest) -> Iterator[respx.MockRouter]:
+    """Stripe at the wire: respx's router, plugged in as the gateway's httpx transport. After
+    the test, every request it got is checked against Stripe's spec (tests/support/stripe_spec)."""
+    router = respx.MockRouter(base_url=STRIPE, assert_all_called=False)
+    yield router
+    if not exempt(request.node):
+        fail_on(gateway_call_violations(router.calls), "Requests to Stripe")
 
 
 def build_app(settings: Settings, stripe_mock: respx.MockRouter) -> FastAPI:

@@ -270,3 +270,20 @@ def test_make_run_asks_for_the_sandbox_explicitly():
     makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
     assert "amount-updater serve --sandbox" in run
+
+
+def test_address_collection_needs_every_rate_to_name_its_countries(tmp_path: Path):
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(
+        '[products.a]\nname = "A"\nprices = { usd = 1000 }\n'
+        '[shipping.world]\nname = "World"\nprices = { usd = 900 }\n'
+        '[shipping.home]\nname = "Home"\nprices = { usd = 500 }\ncountries = ["US"]\n'
+    )
+    env = {
+        **TEST,
+        "AMOUNT_UPDATER_CATALOG_PATH": str(catalog),
+        "AMOUNT_UPDATER_COLLECT_SHIPPING_ADDRESS": "true",
+    }
+    line = refusal(serve(tmp_path, env))
+    assert line.startswith("amount-updater: AMOUNT_UPDATER_COLLECT_SHIPPING_ADDRESS: every")
+    assert line.endswith("without countries: world")

@@ -18,7 +18,6 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from amount_updater import __version__, deployment
 from amount_updater.api.deps import document_credentials
 from amount_updater.api.docs import mount_docs
-from amount_updater.api.problems import install_problem_handlers
 from amount_updater.api.routes import ROUTERS
 from amount_updater.auth.api_keys import ApiKeys
 from amount_updater.auth.authenticator import Authenticator
@@ -29,10 +28,11 @@ from amount_updater.coordination.admission import Admission, queue_wait_s, step_
 from amount_updater.coordination.backends import build_coordination
 from amount_updater.coordination.caller_limits import CallerLimiter, CallerLimits
 from amount_updater.coordination.idempotency import IdempotencyStore
-from amount_updater.http.edge import EdgeMiddleware
+from amount_updater.gc_tuning import tune_garbage_collector
+from amount_updater.http.request_middleware import RequestMiddleware
 from amount_updater.logs import configure_logging
 from amount_updater.observability.metrics import Metrics
-from amount_updater.runtime import tune_garbage_collector
+from amount_updater.problems import install_problem_handlers
 from amount_updater.sandbox import (
     SANDBOX_STRIPE_KEY,
     SANDBOX_STRIPE_PATH,
@@ -44,6 +44,7 @@ from amount_updater.service.payment_intents import PaymentIntentService
 from amount_updater.service.pricer import CartPricer
 from amount_updater.service.readiness import Readiness
 from amount_updater.service.return_urls import ReturnUrls
+from amount_updater.service.session_options import SessionDefaults
 from amount_updater.service.webhooks import WebhookService
 from amount_updater.stripe_gateway import StripeGateway
 from amount_updater.stripe_gateway.rate_budget import (
@@ -106,11 +107,17 @@ def create_app(
         assert settings.stripe_secret_key is not None
         secret_key = settings.stripe_secret_key.get_secret_value()
     loaded_catalog, catalog_source = load_catalog_source(settings.catalog_path)
+    deployment.check_catalog(settings, loaded_catalog)
     catalog = CatalogRepository(loaded_catalog)
     return_url = settings.return_url
     if sandbox and return_url is None:
         return_url = settings.stripe_api_base.removesuffix(SANDBOX_STRIPE_PATH) + "/"  # the demo
     return_urls = ReturnUrls.of(return_url, settings.return_url_origins)
+    session_defaults = SessionDefaults.of(
+        catalog,
+        automatic_tax=settings.automatic_tax,
+        collect_address=settings.collect_shipping_address,
+    )
     token_secret = (
         secrets.token_bytes(32)
         if settings.token_secret is None
@@ -180,6 +187,7 @@ def create_app(
                     shared.locks,
                     shared.pending,
                     return_urls=return_urls,
+                    defaults=session_defaults,
                     **services,
                 ),
                 intents=PaymentIntentService(
@@ -244,9 +252,14 @@ def create_app(
         mount_sandbox(app, clock=clock)
     demo_key = deployment.demo_storefront_key(settings)
     if sandbox or demo_key is not None:
-        mount_demo(app, publishable_key=demo_key, sandbox=sandbox)
+        mount_demo(
+            app,
+            publishable_key=demo_key,
+            sandbox=sandbox,
+            shipping_countries=session_defaults.shipping_countries,
+        )
     app.add_middleware(
-        EdgeMiddleware,
+        RequestMiddleware,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
     )

@@ -21,7 +21,7 @@ from amount_updater.catalog.repository import (
     load_catalog,
 )
 from amount_updater.config import ENV_PREFIX, Settings, SettingsError, load_settings
-from amount_updater.deployment import check_start, stripe_mode
+from amount_updater.deployment import check_catalog, check_start, stripe_mode
 from amount_updater.logs import configure_logging
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
@@ -101,9 +101,13 @@ def _serve(host: str, port: int, workers: int, sandbox: bool) -> int:
         settings = load_settings()
         if stripe_mode(settings) == "sandbox":
             workers = 1  # the emulator keeps its state in this process
+            from amount_updater.sandbox.defaults import sandbox_environment
+
+            # Tax and address collection on, unless set: the demo's whole flow, offline.
+            os.environ.update(sandbox_environment(settings))  # for the worker processes too
             settings = load_settings(stripe_api_base=_sandbox_api_base(host, port))
         check_start(settings, workers=workers)  # the workers log its warnings
-        load_catalog(settings.catalog_path)
+        check_catalog(settings, load_catalog(settings.catalog_path))
     except (SettingsError, CatalogError) as exc:
         return _fail(str(exc))
     if settings.sandbox:

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     # sessions, and the origins a caller-given return_url may point at.
     return_url: str | None = None
     return_url_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Stripe Tax on every new Checkout Session (server callers may choose per session).
+    automatic_tax: bool = False
+    # Collect the shipping address on new sessions, in the countries the catalog's shipping
+    # rates serve; the storefront sends it through PUT .../shipping-address.
+    collect_shipping_address: bool = False
     stripe_api_base: str = STRIPE_API_BASE
     stripe_timeout_s: Annotated[float, Field(gt=0, le=60)] = 8.0
     stripe_max_retries: Annotated[int, Field(ge=0, le=5)] = 2

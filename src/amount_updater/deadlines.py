@@ -1,8 +1,8 @@
 """The current request's deadline, for the layers below the one that sets it.
 
-The service layer runs each request within a budget (`service/budget.py`), which records here
-when that budget ends. The Stripe gateway reads it so that it never starts a wait (for Stripe's
-rate budget) or a retry that could not end in time.
+The service layer runs each request within a time limit (`service/request_timeout.py`), which
+records here when it ends. The Stripe gateway reads it so that it never starts a wait (for
+Stripe's rate budget) or a retry that could not end in time.
 """
 
 from __future__ import annotations

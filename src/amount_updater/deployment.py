@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from amount_updater.catalog.models import Catalog
 from amount_updater.config import ENV_PREFIX, Settings, SettingsError
 
 StripeMode = Literal["live", "test", "sandbox"]
@@ -72,6 +73,18 @@ def check_start(settings: Settings, *, workers: int = 1) -> list[str]:
                 f"({mode})"
             )
     return warnings
+
+
+def check_catalog(settings: Settings, catalog: Catalog) -> None:
+    """Refuse settings the catalog cannot honour."""
+    if settings.collect_shipping_address:
+        worldwide = sorted(rate.id for rate in catalog.shipping.values() if not rate.countries)
+        if worldwide or not catalog.shipping:
+            raise SettingsError(
+                f"{ENV_PREFIX}COLLECT_SHIPPING_ADDRESS: every shipping rate must list the"
+                " countries it serves (Stripe collects addresses in those only); without"
+                f" countries: {', '.join(worldwide) or 'no shipping rates at all'}"
+            )
 
 
 def demo_storefront_key(settings: Settings) -> str | None:

@@ -125,6 +125,10 @@ class AmountOutOfRange(InvalidRequest):
     code, title = "amount_out_of_range", "Amount outside Stripe's limits for the currency"
 
 
+class CountryNotServed(InvalidRequest):
+    code, title = "country_not_served", "No shipping rate serves that country"
+
+
 class CartEmpty(InvalidRequest):
     code, title = "cart_empty", "A cart needs at least one item"
 

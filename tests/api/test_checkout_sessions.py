@@ -74,6 +74,8 @@ class TestAddItem:
             {
                 "[price_data][currency]": "usd",
                 "[price_data][product_data][name]": "Gift Wrap",
+                "[price_data][product_data][tax_code]": "txcd_99999999",
+                "[price_data][tax_behavior]": "exclusive",
                 "[price_data][unit_amount]": "500",
                 "[quantity]": "1",
                 "[metadata][product_id]": "gift_wrap",
@@ -204,7 +206,7 @@ class TestSetQuantity:
 
 class TestShippingAndDiscount:
     @pytest.mark.asyncio
-    async def test_shipping_is_a_line_item_of_its_own_and_never_discounted(
+    async def test_shipping_is_the_sessions_shipping_option_and_never_discounted(
         self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter, cart_with_other_item
     ):
         update = mock_session(stripe_mock, cart_with_other_item)
@@ -216,14 +218,24 @@ class TestShippingAndDiscount:
         )
 
         assert response.status_code == 200, response.text
-        sent = line_items_sent(update.calls.last.request.content)
-        assert sent[-1] == {
-            "[price_data][currency]": "usd",
-            "[price_data][product_data][name]": "Express Shipping",
-            "[price_data][unit_amount]": "1500",
-            "[quantity]": "1",
-            "[metadata][shipping_rate_id]": "express",
+        body = form(update.calls.last.request.content)
+        options = {k: v for k, v in body.items() if k.startswith("shipping_options")}
+        rate = "shipping_options[0][shipping_rate_data]"
+        assert options == {
+            f"{rate}[display_name]": "Express Shipping",
+            f"{rate}[type]": "fixed_amount",
+            f"{rate}[fixed_amount][amount]": "1500",
+            f"{rate}[fixed_amount][currency]": "usd",
+            f"{rate}[tax_behavior]": "exclusive",
+            f"{rate}[tax_code]": "txcd_92010001",
+            f"{rate}[delivery_estimate][minimum][unit]": "business_day",
+            f"{rate}[delivery_estimate][minimum][value]": "1",
+            f"{rate}[delivery_estimate][maximum][unit]": "business_day",
+            f"{rate}[delivery_estimate][maximum][value]": "2",
         }
+        assert body["metadata[amount_updater_shipping]"] == "express"
+        sent = line_items_sent(update.calls.last.request.content)
+        assert all("[metadata][shipping_rate_id]" not in line for line in sent)
         assert response.json()["shipping"] == {
             "rate_id": "express",
             "name": "Express Shipping",
@@ -247,6 +259,8 @@ class TestShippingAndDiscount:
             {
                 "[price_data][currency]": "usd",
                 "[price_data][product_data][name]": "T-shirt",
+                "[price_data][product_data][tax_code]": "txcd_99999999",
+                "[price_data][tax_behavior]": "exclusive",
                 "[price_data][unit_amount]": "2250",
                 "[quantity]": "2",
                 "[metadata][product_id]": "tshirt",

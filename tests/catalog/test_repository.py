@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from amount_updater.catalog.models import ProductKind
+from amount_updater.catalog.models import DeliveryUnit, ProductKind, TaxBehavior
 from amount_updater.catalog.repository import (
     CatalogError,
     CatalogRepository,
@@ -202,6 +202,160 @@ def test_discount_codes_differing_only_in_case_are_refused():
     assert "defined twice (codes ignore case)" in only_problem(text)
 
 
+# --- parse_catalog: tax codes, tax behaviour, countries and delivery estimates ----------------
+
+SHIPPING = '[shipping.standard]\nname = "Standard"\nprices = { usd = 500 }\n'
+
+
+def test_tax_codes_countries_and_delivery_estimate_load():
+    text = (
+        '[tax]\nbehavior = "exclusive"\n'
+        + PRODUCT
+        + 'tax_code = "txcd_99999999"\n'
+        + SHIPPING
+        + 'tax_code = "txcd_92010001"\ncountries = ["US", "CA"]\n'
+        + 'delivery_estimate = { minimum = 1, maximum = 2, unit = "day" }\n'
+    )
+    catalog = parse_catalog(text, "test.toml")
+    assert catalog.tax.behavior is TaxBehavior.EXCLUSIVE
+    assert catalog.products["tshirt"].tax_code == "txcd_99999999"
+    rate = catalog.shipping["standard"]
+    assert rate.tax_code == "txcd_92010001"
+    assert rate.countries == ("US", "CA")
+    assert rate.delivery_estimate is not None
+    estimate = rate.delivery_estimate
+    assert (estimate.minimum, estimate.maximum, estimate.unit) == (1, 2, DeliveryUnit.DAY)
+
+
+def test_inclusive_tax_behavior_loads():
+    catalog = parse_catalog('[tax]\nbehavior = "inclusive"\n' + PRODUCT, "test.toml")
+    assert catalog.tax.behavior is TaxBehavior.INCLUSIVE
+
+
+def test_tax_fields_are_optional():
+    catalog = parse_catalog(PRODUCT + SHIPPING, "test.toml")
+    assert catalog.tax.behavior is None  # the Stripe account's default
+    assert catalog.products["tshirt"].tax_code is None
+    rate = catalog.shipping["standard"]
+    assert (rate.tax_code, rate.countries, rate.delivery_estimate) == (None, (), None)
+
+
+def test_empty_tax_table_leaves_the_accounts_default():
+    assert parse_catalog("[tax]\n" + PRODUCT, "test.toml").tax.behavior is None
+
+
+def test_delivery_estimate_unit_defaults_to_business_days():
+    text = PRODUCT + SHIPPING + "delivery_estimate = { minimum = 3, maximum = 5 }\n"
+    estimate = parse_catalog(text, "test.toml").shipping["standard"].delivery_estimate
+    assert estimate is not None
+    assert estimate.unit is DeliveryUnit.BUSINESS_DAY
+
+
+def test_delivery_estimate_may_be_a_single_value():
+    text = PRODUCT + SHIPPING + 'delivery_estimate = { minimum = 2, maximum = 2, unit = "week" }\n'
+    estimate = parse_catalog(text, "test.toml").shipping["standard"].delivery_estimate
+    assert estimate is not None
+    assert (estimate.minimum, estimate.maximum, estimate.unit) == (2, 2, DeliveryUnit.WEEK)
+
+
+def test_a_rate_serves_its_countries_only():
+    text = PRODUCT + SHIPPING + 'countries = ["US", "CA"]\n'
+    rate = parse_catalog(text, "test.toml").shipping["standard"]
+    assert rate.serves("US")
+    assert rate.serves("CA")
+    assert not rate.serves("DE")
+
+
+def test_a_rate_without_countries_serves_every_country():
+    rate = parse_catalog(PRODUCT + SHIPPING, "test.toml").shipping["standard"]
+    assert rate.serves("US")
+    assert rate.serves("JP")
+
+
+@pytest.mark.parametrize("code", ["txcd_1234567", "txcd_123456789", "TXCD_99999999", "99999999"])
+def test_bad_product_tax_code_is_refused(code):
+    problem = only_problem(PRODUCT + f'tax_code = "{code}"\n')
+    assert problem.startswith("products.tshirt.tax_code: String should match pattern")
+
+
+def test_bad_shipping_tax_code_is_refused():
+    problem = only_problem(PRODUCT + SHIPPING + 'tax_code = "tax_92010001"\n')
+    assert problem.startswith("shipping.standard.tax_code: String should match pattern")
+
+
+@pytest.mark.parametrize("country", ["us", "Us", "USA", "U"])
+def test_country_that_is_not_upper_case_alpha_2_is_refused(country):
+    problem = only_problem(PRODUCT + SHIPPING + f'countries = ["CA", "{country}"]\n')
+    assert problem.startswith("shipping.standard.countries.1: String should match pattern")
+
+
+def test_duplicate_country_is_refused():
+    problem = only_problem(PRODUCT + SHIPPING + 'countries = ["US", "CA", "US"]\n')
+    assert problem == "shipping.standard: countries: a country is listed twice"
+
+
+def test_countries_must_be_a_list():
+    problem = only_problem(PRODUCT + SHIPPING + 'countries = "US"\n')
+    assert problem.startswith("shipping.standard.countries:")
+
+
+def test_delivery_estimate_minimum_above_maximum_is_refused():
+    problem = only_problem(
+        PRODUCT + SHIPPING + "delivery_estimate = { minimum = 5, maximum = 3 }\n"
+    )
+    assert problem == "shipping.standard.delivery_estimate: minimum must not exceed maximum"
+
+
+def test_unknown_delivery_unit_is_refused():
+    problem = only_problem(
+        PRODUCT
+        + SHIPPING
+        + 'delivery_estimate = { minimum = 1, maximum = 3, unit = "fortnight" }\n'
+    )
+    assert problem.startswith("shipping.standard.delivery_estimate.unit: Input should be")
+    assert "'business_day'" in problem
+
+
+def test_delivery_estimate_of_zero_is_refused():
+    problem = only_problem(
+        PRODUCT + SHIPPING + "delivery_estimate = { minimum = 0, maximum = 3 }\n"
+    )
+    assert problem.startswith("shipping.standard.delivery_estimate.minimum:")
+
+
+def test_delivery_estimate_without_maximum_is_refused():
+    problem = only_problem(PRODUCT + SHIPPING + "delivery_estimate = { minimum = 1 }\n")
+    assert problem == "shipping.standard.delivery_estimate.maximum: Field required"
+
+
+def test_unknown_delivery_estimate_field_is_refused():
+    problem = only_problem(
+        PRODUCT + SHIPPING + "delivery_estimate = { minimum = 1, maximum = 2, days = 3 }\n"
+    )
+    assert problem.startswith("shipping.standard.delivery_estimate.days:")
+
+
+def test_unknown_tax_behavior_is_refused():
+    problem = only_problem('[tax]\nbehavior = "sometimes"\n' + PRODUCT)
+    assert problem == "tax.behavior: Input should be 'exclusive' or 'inclusive'"
+
+
+def test_unknown_tax_setting_is_refused():
+    assert only_problem("[tax]\nrate = 20\n" + PRODUCT).startswith("tax.rate:")
+
+
+def test_tax_that_is_not_a_table_is_refused():
+    assert only_problem("tax = 5\n" + PRODUCT).startswith("tax: ")
+
+
+def test_tax_problems_are_reported_with_the_others():
+    text = '[tax]\nbehavior = "sometimes"\n[products.a]\nname = ""\nprices = { usd = 1 }\n'
+    problems = problems_of(text)
+    assert len(problems) == 2
+    assert problems[0].startswith("products.a.name:")
+    assert problems[1].startswith("tax.behavior:")
+
+
 # --- load_catalog -----------------------------------------------------------------------------
 
 
@@ -211,6 +365,16 @@ def test_sample_catalog_loads():
     assert catalog.products["gift_wrap"].kind is ProductKind.ADDON
     assert {"SAVE10", "FIVEOFF", "WELCOME"} <= set(catalog.discounts)
     assert catalog.currencies == frozenset({"usd", "eur", "jpy", "kwd"})
+
+
+def test_sample_catalog_carries_tax_codes_countries_and_delivery_estimates():
+    catalog = load_catalog(None)
+    assert catalog.tax.behavior is TaxBehavior.EXCLUSIVE
+    assert {p.tax_code for p in catalog.products.values()} == {"txcd_99999999"}
+    assert {r.tax_code for r in catalog.shipping.values()} == {"txcd_92010001"}
+    countries = {c for r in catalog.shipping.values() for c in r.countries}
+    assert sorted(countries) == ["CA", "DE", "FR", "GB", "JP", "KW", "US"]
+    assert all(r.delivery_estimate is not None for r in catalog.shipping.values())
 
 
 def test_catalog_file_loads_from_a_path(tmp_path):

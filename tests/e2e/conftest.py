@@ -9,10 +9,16 @@ import httpx
 import pytest
 
 from amount_updater.sandbox.emulator import EmulatorState, create_emulator_app
+from tests.support import spec_checks
+from tests.support.recording_asgi import Recorder
 from tests.support.servers import serve_in_thread
 from tests.support.service_process import running_service
 
 API_KEY = "e2e-api-key-0123456789"
+
+# Every emulator exchange of these tests is checked against Stripe's spec after each test.
+emulator_recorder = spec_checks.emulator_recorder
+emulator_follows_spec = spec_checks.emulator_follows_spec
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +27,8 @@ def emulator_state() -> EmulatorState:
 
 
 @pytest.fixture(scope="module")
-def emulator_url(emulator_state: EmulatorState) -> Iterator[str]:
-    with serve_in_thread(create_emulator_app(emulator_state)) as url:
+def emulator_url(emulator_state: EmulatorState, emulator_recorder: Recorder) -> Iterator[str]:
+    with serve_in_thread(emulator_recorder.wrap(create_emulator_app(emulator_state))) as url:
         yield url
 
 

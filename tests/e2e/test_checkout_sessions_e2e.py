@@ -96,7 +96,7 @@ def test_every_operation_leaves_stripe_holding_the_recomputed_total(
 
 def create_elsewhere(stripe_api: httpx.Client, count: int, currency: str = "usd") -> str:
     """A session made by the shop's own backend: line items without our metadata."""
-    form = {"mode": "payment", "ui_mode": "elements", "redirect_on_completion": "never"}
+    form = {"mode": "payment", "ui_mode": "elements"}
     for n in range(count):
         form |= {
             f"line_items[{n}][price_data][currency]": currency,

@@ -11,11 +11,17 @@ import pytest_asyncio
 import stripe
 
 from amount_updater.sandbox.emulator import EmulatorState, create_emulator_app
+from tests.support import spec_checks
+from tests.support.recording_asgi import Recorder
 from tests.support.servers import serve_in_thread
 
 from .helpers import FakeClock
 
 API_KEY = "sk_test_emulator"
+
+# Every emulator exchange of these tests is checked against Stripe's spec after each test.
+emulator_recorder = spec_checks.emulator_recorder
+emulator_follows_spec = spec_checks.emulator_follows_spec
 
 
 @pytest.fixture
@@ -29,9 +35,11 @@ def clock() -> FakeClock:
 
 
 @pytest_asyncio.fixture
-async def http(state: EmulatorState, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
+async def http(
+    state: EmulatorState, clock: FakeClock, emulator_recorder: Recorder
+) -> AsyncIterator[httpx.AsyncClient]:
     """An authenticated client talking to the emulator in-process (no sockets)."""
-    app = create_emulator_app(state, clock=clock)
+    app = emulator_recorder.wrap(create_emulator_app(state, clock=clock))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://emulator",
@@ -41,8 +49,10 @@ async def http(state: EmulatorState, clock: FakeClock) -> AsyncIterator[httpx.As
 
 
 @pytest.fixture
-def server_url(state: EmulatorState, clock: FakeClock) -> Iterator[str]:
-    with serve_in_thread(create_emulator_app(state, clock=clock)) as url:
+def server_url(
+    state: EmulatorState, clock: FakeClock, emulator_recorder: Recorder
+) -> Iterator[str]:
+    with serve_in_thread(emulator_recorder.wrap(create_emulator_app(state, clock=clock))) as url:
         yield url
 
 

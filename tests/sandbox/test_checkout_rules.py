@@ -123,11 +123,24 @@ async def test_hosted_page_is_the_default_and_has_a_url_but_no_client_secret(htt
             "line_items[0][price_data][product]",
         ),
         ({"line_items[0][price_data][unit_amount]": "10"}, 400, "amount_too_small", "line_items"),
-        ({"return_url": None}, 400, "parameter_missing", "return_url"),
+        ({"ui_mode": "embedded_page", "return_url": None}, 400, "parameter_missing", "return_url"),
+        ({"ui_mode": "form", "return_url": None}, 400, "parameter_missing", "return_url"),
         ({"success_url": "https://shop.example/ok"}, 400, None, "success_url"),
         ({"cancel_url": "https://shop.example/no"}, 400, None, "cancel_url"),
         ({"return_url": "not a url"}, 400, "url_invalid", "return_url"),
-        ({"redirect_on_completion": "never"}, 400, None, "return_url"),
+        (
+            {"ui_mode": "embedded_page", "redirect_on_completion": "never"},
+            400,
+            None,
+            "return_url",
+        ),
+        ({"redirect_on_completion": "never"}, 400, None, "redirect_on_completion"),
+        (
+            {"ui_mode": "hosted_page", "return_url": None, "redirect_on_completion": "always"},
+            400,
+            None,
+            "redirect_on_completion",
+        ),
         ({"expires_at": str(int(START) + 29 * 60)}, 400, None, "expires_at"),
         ({"expires_at": str(int(START) + 24 * 3600 + 1)}, 400, None, "expires_at"),
         ({"customer_email": "nobody"}, 400, "email_invalid", "customer_email"),
@@ -151,10 +164,16 @@ async def test_create_refusals(http, state, fields, status, code, param):
 
 @pytest.mark.asyncio
 async def test_redirect_never_needs_no_return_url_and_expiry_bounds_are_inclusive(http):
-    body = session_fields(1, redirect_on_completion="never", expires_at=str(int(START) + 1800))
+    body = session_fields(
+        1,
+        ui_mode="embedded_page",
+        redirect_on_completion="never",
+        expires_at=str(int(START) + 1800),
+    )
     del body["return_url"]
     session = (await post(http, SESSIONS, body)).json()
-    assert (session["redirect_on_completion"], session["return_url"]) == ("never", None)
+    assert session["redirect_on_completion"] == "never"
+    assert "return_url" not in session  # a plain string in the spec: left out when unset
     assert session["expires_at"] == int(START) + 1800
 
 
@@ -234,6 +253,36 @@ async def test_update_with_only_new_items_replaces_the_whole_cart(http, state):
 
 
 @pytest.mark.asyncio
+async def test_update_reprices_an_existing_line_in_place(http, state):
+    # "To update an existing line item, specify its id along with the new values of the fields
+    # to update": price_data with the id keeps the line (and its id) and gives it a new price.
+    session = await create_session(http, items=2)
+    stored = state.checkout_sessions[session["id"]]["line_items"]
+    first, second = stored[0], stored[1]
+    fields = {
+        "line_items[0][id]": first["id"],
+        "line_items[0][price_data][currency]": "usd",
+        "line_items[0][price_data][unit_amount]": "1250",
+        "line_items[0][price_data][product_data][name]": "Item 0 (engraved)",
+        "line_items[0][quantity]": "2",
+        "line_items[1][id]": second["id"],
+        "expand[0]": "line_items",
+    }
+    response = await post(http, url(session), fields)
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    repriced, kept = updated["line_items"]["data"]
+    assert (repriced["id"], kept["id"]) == (first["id"], second["id"])
+    assert repriced["price"]["id"] != first["price"]["id"]
+    assert repriced["price"]["unit_amount"] == 1250
+    assert repriced["description"] == "Item 0 (engraved)"
+    assert repriced["metadata"] == {"sku": "sku-0"}  # kept: not among the new values
+    assert (repriced["quantity"], repriced["amount_subtotal"]) == (2, 2500)
+    assert kept["price"] == second["price"]
+    assert updated["amount_total"] == 2500 + 1000
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("entries", "code", "param"),
     [
@@ -241,13 +290,23 @@ async def test_update_with_only_new_items_replaces_the_whole_cart(http, state):
         ({"line_items[0][id]": "{0}", "line_items[1][id]": "{0}"}, None, "line_items[1][id]"),
         (
             {"line_items[0][id]": "{0}", "line_items[0][price_data][currency]": "usd"},
-            "parameters_exclusive",
-            "line_items[0]",
+            "parameter_missing",
+            "line_items[0][price_data][unit_amount]",
         ),
         (
             {"line_items[0][id]": "{0}", "line_items[0][price]": "price_1"},
-            "parameters_exclusive",
-            "line_items[0]",
+            "resource_missing",
+            "line_items[0][price]",
+        ),
+        (
+            {
+                "line_items[0][id]": "{0}",
+                "line_items[0][price_data][currency]": "eur",
+                "line_items[0][price_data][unit_amount]": "500",
+                "line_items[0][price_data][product_data][name]": "Euro shirt",
+            },
+            None,
+            "line_items[0][price_data][currency]",
         ),
         (
             {"line_items[0][id]": "{0}", "line_items[0][quantity]": "0"},
@@ -255,9 +314,14 @@ async def test_update_with_only_new_items_replaces_the_whole_cart(http, state):
             "line_items[0][quantity]",
         ),
         (
-            {"line_items[0][id]": "{0}", "line_items[0][adjustable_quantity][enabled]": "true"},
+            {"line_items[0][id]": "{0}", "line_items[0][adjustable_quantity][maximum]": "5"},
+            "parameter_missing",
+            "line_items[0][adjustable_quantity][enabled]",
+        ),
+        (
+            {"line_items[0][id]": "{0}", "line_items[0][discounts][0][coupon]": "c"},
             "parameter_unknown",
-            "line_items[0][adjustable_quantity]",
+            "line_items[0][discounts]",
         ),
         ({"line_items[0][quantity]": "1"}, "parameter_missing", "line_items[0][price_data]"),
         ({"line_items": ""}, "parameter_invalid_empty", "line_items"),

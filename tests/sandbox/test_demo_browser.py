@@ -246,6 +246,130 @@ def test_usd_cart_is_built_changed_paid_and_locked(page, emulator):
     assert session_id(page) != paid_id
 
 
+def held_session(page: Page, emulator: httpx.Client) -> Any:
+    held = emulator.get(f"/_sandbox/stripe/v1/checkout/sessions/{session_id(page)}")
+    assert held.status_code == 200, held.text
+    return held.json()
+
+
+def expect_tax(page: Page, emulator: httpx.Client, tax: int) -> None:
+    """The page shows exactly this tax, and it is the tax Stripe (emulated) computed."""
+    settled(page)
+    expect(page.get_by_test_id("tax-amount")).to_have_attribute("data-amount", str(tax))
+    assert held_session(page, emulator)["total_details"]["amount_tax"] == tax
+
+
+def ship_to(page: Page, country: str, line1: str, city: str, postal_code: str) -> None:
+    page.get_by_test_id("address-name").fill("Ada Lovelace")
+    page.get_by_test_id("address-line1").fill(line1)
+    page.get_by_test_id("address-city").fill(city)
+    page.get_by_test_id("address-postal-code").fill(postal_code)
+    page.get_by_test_id("address-country").select_option(country)
+    page.get_by_test_id("address-save").click()
+    settled(page)
+
+
+def test_an_address_offers_the_rates_that_serve_it_and_shows_tax_at_sandbox_rates(page, emulator):
+    ready(page)
+    # The countries the sample catalog's shipping rates serve, and nothing to ship yet.
+    countries = page.eval_on_selector_all(
+        "[data-testid=address-country] option", "options => options.map((o) => o.value)"
+    )
+    assert countries == ["", "CA", "DE", "FR", "GB", "JP", "KW", "US"]
+    expect(page.get_by_test_id("address-save")).to_be_disabled()
+    expect(page.get_by_test_id("tax-label")).to_have_text("Tax (sandbox rates)")
+    expect(page.get_by_test_id("sandbox-banner")).to_contain_text("sandbox rates")
+
+    page.get_by_test_id("add-tshirt").click()
+    page.get_by_test_id("shipping-express").check()
+    expect_amounts(page, emulator, 4000, subtotal=2500, shipping_amount=1500)
+    expect_tax(page, emulator, 0)  # Stripe Tax waits for an address
+    assert held_session(page, emulator)["automatic_tax"]["status"] == "requires_location_inputs"
+
+    # Canada: both rates serve it, so express stays; 13 % of 25.00 + 15.00 is 5.20.
+    ship_to(page, "CA", "24 Sussex Drive", "Ottawa", "K1M 1M4")
+    status = page.get_by_test_id("status")
+    expect(status).to_have_text("Shipping to Canada: Express Shipping.")
+    expect(page.get_by_test_id("address-applied")).to_have_text("Shipping to Ada Lovelace, Canada.")
+    expect(page.get_by_test_id("shipping-standard")).to_be_visible()
+    expect(page.get_by_test_id("shipping-express")).to_be_checked()
+    expect_tax(page, emulator, 520)
+    expect(page.get_by_test_id("tax-amount")).to_have_text("$5.20")
+    expect_amounts(page, emulator, 4520, subtotal=2500, shipping_amount=1500)
+    held = held_session(page, emulator)
+    assert held["collected_information"]["shipping_details"]["address"] == {
+        "city": "Ottawa",
+        "country": "CA",
+        "line1": "24 Sussex Drive",
+        "line2": None,
+        "postal_code": "K1M 1M4",
+        "state": None,
+    }
+    assert held["automatic_tax"]["status"] == "complete"
+    assert held["shipping_cost"]["amount_tax"] == 195
+
+    # Japan: express does not serve it and disappears; the service moved the cart to standard
+    # in the same write, and the tax is 10 % of 25.00 + 5.00.
+    ship_to(page, "JP", "1-1 Chiyoda", "Tokyo", "100-0001")
+    expect(status).to_have_text("Shipping to Japan: Standard Shipping.")
+    expect(page.get_by_test_id("shipping-express")).to_be_hidden()
+    expect(page.get_by_test_id("shipping-standard")).to_be_checked()
+    expect(page.get_by_test_id("shipping-none")).to_be_visible()
+    expect_tax(page, emulator, 300)
+    expect_amounts(page, emulator, 3300, shipping_amount=500)
+
+    # An add-on: the tax follows the cart (10 % of 30.00 + 5.00).
+    page.get_by_test_id("addon-gift_wrap").check()
+    expect_tax(page, emulator, 350)
+    expect_amounts(page, emulator, 3850, subtotal=3000)
+
+    # A reload keeps the address, the rates it allows and the tax.
+    page.reload()
+    expect(status).to_contain_text("Welcome back")
+    expect_tax(page, emulator, 350)
+    expect_amounts(page, emulator, 3850)
+    expect(page.get_by_test_id("shipping-express")).to_be_hidden()
+    expect(page.get_by_test_id("address-country")).to_have_value("JP")
+    expect(page.get_by_test_id("address-applied")).to_contain_text("Japan")
+
+
+def test_an_address_the_shop_cannot_serve_is_refused_in_the_shoppers_words(page, emulator):
+    ready(page)
+    page.get_by_test_id("add-mug").click()
+    ship_to(page, "US", "1 Infinite Loop", "Cupertino", "95014")
+    # 7.25 % of 12.00 + 5.00 (standard, the cheapest rate serving the US, picked with it).
+    expect_tax(page, emulator, 87 + 36)
+    expect_amounts(page, emulator, 1700 + 123, shipping_amount=500)
+
+    status = page.get_by_test_id("status")
+    page.get_by_test_id("address-name").fill("")
+    page.get_by_test_id("address-save").click()
+    expect(status).to_have_text("Enter your name, street address and country first.")
+    expect(status).to_have_attribute("data-kind", "error")
+
+    # A country no rate serves (the form does not offer it; a stale or edited page could).
+    page.evaluate(
+        "document.querySelector('[data-testid=address-country]').append(new Option('Brazil', 'BR'))"
+    )
+    ship_to(page, "BR", "Avenida Paulista 1000", "São Paulo", "01310-100")
+    expect(status).to_have_text("Sorry, we do not ship to Brazil.")
+    expect(status).to_have_attribute("data-kind", "error")
+    expect_amounts(page, emulator, 1823)
+    assert (
+        held_session(page, emulator)["collected_information"]["shipping_details"]["address"][
+            "country"
+        ]
+        == "US"
+    )
+
+    # A new cart forgets the address: every rate is offered again.
+    page.get_by_test_id("currency").select_option("eur")
+    expect(status).to_contain_text("EUR")
+    expect_empty(page)
+    expect(page.get_by_test_id("address-applied")).to_have_text("")
+    expect(page.get_by_test_id("shipping-express")).to_be_visible()
+
+
 def test_zero_and_three_decimal_currencies_show_their_own_minor_unit(page, emulator):
     ready(page)
     page.get_by_test_id("currency").select_option("jpy")
@@ -487,10 +611,11 @@ def test_the_demo_config_names_the_key_and_the_page_allows_stripe_js_only_with_o
             assert httpx.get(f"{url}{DEMO_CONFIG_PATH}").json() == {
                 "publishable_key": key,
                 "sandbox": sandbox,
+                "shipping_countries": [],  # no service here, so no catalog to ship from
             }
             page = httpx.get(f"{url}/")
             assert "text/html" in page.headers["content-type"]
-            for asset in ("app.js", "view.js", "stripe-sandbox.js", "style.css"):
+            for asset in ("app.js", "view.js", "address.js", "stripe-sandbox.js", "style.css"):
                 assert httpx.get(f"{url}{DEMO_STATIC_PATH}/{asset}").status_code == 200
         csp = dict(
             part.split(" ", 1) for part in page.headers["content-security-policy"].split("; ")

@@ -31,7 +31,6 @@ SESSION_MODELLED = {
     "mode",
     "metadata",
     "client_reference_id",
-    "return_url",
     "success_url",
     "cancel_url",
     "url",
@@ -42,7 +41,6 @@ SESSION_MODELLED = {
     "shipping_cost",
     "shipping_options",
     "collected_information",
-    "redirect_on_completion",
 }
 ITEM_MODELLED = {
     "id",

@@ -84,13 +84,13 @@ async def test_unknown_ids_are_404_resource_missing(http):
     [
         (
             "/v1/checkout/sessions",
-            {"shipping_options[0][shipping_rate]": "shr_1"},
-            "shipping_options",
+            {"discounts[0][coupon]": "co_1"},
+            "discounts",
         ),
         (
             "/v1/checkout/sessions",
-            {"line_items[0][tax_rates][0]": "txr_1"},
-            "line_items[0][tax_rates]",
+            {"line_items[0][price_data][recurring][interval]": "month"},
+            "line_items[0][price_data][recurring]",
         ),
         ("/v1/payment_intents", {"customer": "cus_1"}, "customer"),
     ],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from amount_updater.api.problems import MEDIA_TYPE
-from amount_updater.api.schemas import Problem
+from amount_updater.api.answers import Problem
+from amount_updater.problems import MEDIA_TYPE
 
 _DESCRIPTIONS = {
     400: "invalid_signature: the Stripe-Signature header is missing or does not match; "

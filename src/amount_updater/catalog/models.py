@@ -17,6 +17,10 @@ from amount_updater.money.currencies import (
 )
 
 EntryId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$")]
+# A Stripe tax code, e.g. txcd_99999999 (general tangible goods), txcd_92010001 (shipping).
+# Stripe treats them as opaque ids; the pattern is that of every code Stripe lists.
+TaxCode = Annotated[str, StringConstraints(pattern=r"^txcd_[0-9]{8}$")]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT, strict=True)]
 
 
@@ -48,6 +52,7 @@ class Product(_Entry):
     kind: ProductKind = ProductKind.ITEM
     prices: dict[str, Amount] = Field(min_length=1)
     max_quantity: Annotated[int, Field(ge=1, le=999, strict=True)] | None = None
+    tax_code: TaxCode | None = None
 
     @model_validator(mode="after")
     def _validate(self) -> Self:
@@ -61,15 +66,46 @@ class Product(_Entry):
         return 1 if self.kind is ProductKind.ADDON else 99
 
 
+class DeliveryUnit(StrEnum):
+    HOUR = "hour"
+    DAY = "day"
+    BUSINESS_DAY = "business_day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class DeliveryEstimate(_Entry):
+    """How long delivery takes, as Stripe's shipping_rate_data[delivery_estimate] states it."""
+
+    minimum: Annotated[int, Field(gt=0, le=1000, strict=True)]
+    maximum: Annotated[int, Field(gt=0, le=1000, strict=True)]
+    unit: DeliveryUnit = DeliveryUnit.BUSINESS_DAY
+
+    @model_validator(mode="after")
+    def _validate(self) -> Self:
+        if self.minimum > self.maximum:
+            raise ValueError("minimum must not exceed maximum")
+        return self
+
+
 class ShippingRate(_Entry):
     id: EntryId
     name: Annotated[str, StringConstraints(min_length=1, max_length=250)]
     prices: dict[str, Amount] = Field(min_length=1)
+    tax_code: TaxCode | None = None
+    # The countries (ISO 3166-1 alpha-2) the rate serves; empty: every country.
+    countries: tuple[CountryCode, ...] = ()
+    delivery_estimate: DeliveryEstimate | None = None
 
     @model_validator(mode="after")
     def _validate(self) -> Self:
         _check_amounts(self.prices, "prices")
+        if len(set(self.countries)) != len(self.countries):
+            raise ValueError("countries: a country is listed twice")
         return self
+
+    def serves(self, country: str) -> bool:
+        return not self.countries or country in self.countries
 
 
 class Discount(_Entry):
@@ -94,9 +130,21 @@ class Discount(_Entry):
         return self.expires_at is not None and now >= self.expires_at
 
 
+class TaxBehavior(StrEnum):
+    """Whether catalog prices include tax (inclusive) or have it added (exclusive)."""
+
+    EXCLUSIVE = "exclusive"
+    INCLUSIVE = "inclusive"
+
+
+class TaxSettings(_Entry):
+    behavior: TaxBehavior | None = None  # None: the Stripe account's default
+
+
 class Catalog(_Entry):
     """Everything the service can sell, keyed by id. Discount codes are stored upper-case."""
 
+    tax: TaxSettings = TaxSettings()
     products: dict[str, Product] = Field(default_factory=dict)
     shipping: dict[str, ShippingRate] = Field(default_factory=dict)
     discounts: dict[str, Discount] = Field(default_factory=dict)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from amount_updater.catalog.models import Catalog, Discount, Product, ShippingRate
+from amount_updater.catalog.models import Catalog, Discount, Product, ShippingRate, TaxSettings
 
 SAMPLE_CATALOG = "sample.toml"
 
@@ -86,15 +86,19 @@ def parse_catalog(text: str, source: str) -> Catalog:
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(source, [f"not valid TOML: {exc}"]) from None
     problems: list[str] = []
-    unknown = sorted(set(raw) - set(SECTIONS))
+    unknown = sorted(set(raw) - {*SECTIONS, "tax"})
     if unknown:
         problems.append(f"unknown section(s): {', '.join(unknown)}")
-    sections = {section: _entries(raw, section, problems) for section in SECTIONS}
+    sections: dict[str, Any] = {section: _entries(raw, section, problems) for section in SECTIONS}
     if not sections["products"] and not any("products" in p for p in problems):
         problems.append("the catalog has no products")
+    try:
+        tax = TaxSettings.model_validate(raw.get("tax", {}))
+    except ValidationError as exc:
+        problems.extend(_described("tax", exc))
     if problems:
         raise CatalogError(source, problems)
-    return Catalog(**sections)
+    return Catalog(tax=tax, **sections)
 
 
 def catalog_notes(catalog: Catalog, now: datetime) -> list[str]:

@@ -27,7 +27,7 @@ from amount_updater.errors import (
 )
 from amount_updater.money.currencies import Currency
 from amount_updater.money.rounding import allocate, round_half_up
-from amount_updater.pricing.selection import Selection
+from amount_updater.pricing.selection import Selection, ShippingAddress
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,7 @@ class PricedCart:
     discount: PricedDiscount | None
     items_subtotal: int
     other_subtotal: int
+    ship_to: ShippingAddress | None = None  # where it ships, as the customer entered it
 
     @property
     def subtotal(self) -> int:
@@ -151,7 +152,9 @@ def price_cart(
             lines, amounts, per_line_discount, strict=True
         )
     )
-    return PricedCart(currency, priced, shipping, discount, items_subtotal, other_subtotal)
+    return PricedCart(
+        currency, priced, shipping, discount, items_subtotal, other_subtotal, selection.ship_to
+    )
 
 
 def require_discount(

@@ -12,6 +12,19 @@ class CartLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ShippingAddress:
+    """Where the order ships: what the customer entered (the rates offered depend on it)."""
+
+    name: str
+    line1: str
+    country: str  # ISO 3166-1 alpha-2, upper case
+    line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Selection:
     """An ordered cart of catalog products (one line per product), plus shipping and discount.
 
@@ -21,6 +34,7 @@ class Selection:
     items: tuple[CartLine, ...] = ()
     shipping_rate_id: str | None = None
     discount_code: str | None = None
+    ship_to: ShippingAddress | None = None
 
     @classmethod
     def of(
@@ -28,13 +42,14 @@ class Selection:
         items: list[tuple[str, int]],
         shipping_rate_id: str | None = None,
         discount_code: str | None = None,
+        ship_to: ShippingAddress | None = None,
     ) -> Selection:
         """Build a selection, merging repeated products and dropping zero quantities."""
         merged: dict[str, int] = {}
         for product_id, quantity in items:
             merged[product_id] = merged.get(product_id, 0) + quantity
         lines = tuple(CartLine(pid, qty) for pid, qty in merged.items() if qty > 0)
-        return cls(lines, shipping_rate_id, discount_code)
+        return cls(lines, shipping_rate_id, discount_code, ship_to)
 
     def quantity_of(self, product_id: str) -> int:
         return next((line.quantity for line in self.items if line.product_id == product_id), 0)
@@ -58,3 +73,6 @@ class Selection:
 
     def with_discount(self, code: str | None) -> Selection:
         return replace(self, discount_code=code)
+
+    def with_address(self, address: ShippingAddress) -> Selection:
+        return replace(self, ship_to=address)

@@ -4,6 +4,9 @@ The page is plain HTML, CSS and one script (no build step, no CDN). `/_demo/conf
 which Stripe.js to use: with a test-mode publishable key it loads Stripe.js from js.stripe.com
 and mounts the Payment Element; without one (sandbox mode) it uses a local stand-in of the same
 shape that talks to the emulated Stripe at `/_sandbox/stripe`, so nothing leaves the machine.
+It also lists the countries for the page's shipping address form: the ones the catalog's shipping
+rates serve. In sandbox mode the tax the page shows is computed by the emulator at fixed sandbox
+rates per country (`emulator/sandbox_tax.py`), which the page labels "Tax (sandbox rates)".
 """
 
 from __future__ import annotations
@@ -46,7 +49,13 @@ def content_security_policy(publishable_key: str | None) -> str:
     return "; ".join(f"{directive} {sources}" for directive, sources in policy.items())
 
 
-def mount_demo(app: FastAPI, *, publishable_key: str | None, sandbox: bool) -> None:
+def mount_demo(
+    app: FastAPI,
+    *,
+    publishable_key: str | None,
+    sandbox: bool,
+    shipping_countries: tuple[str, ...] = (),
+) -> None:
     """Serve the demo storefront at `/`, its assets and its config (none of it in the API
     document). `publishable_key` is a test-mode key (`pk_test_...`) or None; in sandbox mode it
     must be None, because Stripe.js cannot open a session that only the emulator knows."""
@@ -57,7 +66,12 @@ def mount_demo(app: FastAPI, *, publishable_key: str | None, sandbox: bool) -> N
             raise ValueError("the demo storefront takes a test-mode publishable key (pk_test_...)")
     static = resources.files("amount_updater.sandbox") / "static"
     index_html = (static / "index.html").read_text(encoding="utf-8")
-    config = {"publishable_key": publishable_key, "sandbox": sandbox}
+    # The address form's countries: those the service collects addresses in (none: no form).
+    config = {
+        "publishable_key": publishable_key,
+        "sandbox": sandbox,
+        "shipping_countries": list(shipping_countries),
+    }
     csp = content_security_policy(publishable_key)
 
     async def demo_storefront() -> HTMLResponse:

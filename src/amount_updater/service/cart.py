@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from amount_updater.catalog.repository import CatalogRepository
 from amount_updater.pricing import PricedCart, Selection
+from amount_updater.pricing.selection import ShippingAddress
 from amount_updater.service.request_history import read_history
 from amount_updater.stripe_gateway import CheckoutSession, StripeLineItem
 
 PRODUCT_KEY = "product_id"  # line-item metadata: a catalog product the service added
-SHIPPING_KEY = "shipping_rate_id"  # line-item metadata: the shipping line the service added
+SHIPPING_KEY = "shipping_rate_id"  # line-item metadata: a shipping line of an older session
+SHIPPING_RATE_KEY = "amount_updater_shipping"  # session metadata: the shipping option's rate
 DISCOUNT_KEY = "amount_updater_discount"  # session metadata: the recorded discount code
 REVISION_KEY = "amount_updater_rev"  # session metadata: bumped by every write of the service
 
@@ -97,10 +100,18 @@ class SessionCart:
                 shipping.append(item)
             else:
                 others.append(item)
+        recorded_rate = catalog.shipping_rate(session.metadata.get(SHIPPING_RATE_KEY) or "")
+        if shipping:
+            rate_id: str | None = shipping[0].metadata[SHIPPING_KEY]
+        elif recorded_rate is not None and session.currency in recorded_rate.prices:
+            rate_id = recorded_rate.id
+        else:
+            rate_id = None
         selection = Selection.of(
             list(quantities.items()),
-            shipping_rate_id=shipping[0].metadata[SHIPPING_KEY] if shipping else None,
+            shipping_rate_id=rate_id,
             discount_code=session.metadata.get(DISCOUNT_KEY) or None,
+            ship_to=read_address(session.shipping_details),
         )
         return cls(
             selection,
@@ -111,6 +122,23 @@ class SessionCart:
             read_revision(session.metadata.get(REVISION_KEY)),
             read_history(session.metadata),
         )
+
+
+def read_address(details: Mapping[str, Any] | None) -> ShippingAddress | None:
+    """The collected shipping details Stripe holds, if complete enough to ship to."""
+    address = (details or {}).get("address") or {}
+    name, line1, country = (details or {}).get("name"), address.get("line1"), address.get("country")
+    if not (isinstance(name, str) and isinstance(line1, str) and isinstance(country, str)):
+        return None
+    return ShippingAddress(
+        name,
+        line1,
+        country,
+        address.get("line2"),
+        address.get("city"),
+        address.get("state"),
+        address.get("postal_code"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,3 +153,6 @@ class CartView:
     priced: PricedCart
     other_items: tuple[OtherItem, ...]
     amount_total: int
+    # Stripe's tax on a Checkout Session (0 without automatic tax); None where Stripe computes
+    # none (quotes, PaymentIntents): never a number the service made up.
+    amount_tax: int | None = None

@@ -28,7 +28,6 @@ from amount_updater.errors import CartUnreadable, ServiceError
 from amount_updater.observability import context
 from amount_updater.pricing import PricedCart, Selection
 from amount_updater.service.amount_limits import check_cart
-from amount_updater.service.budget import within
 from amount_updater.service.cart import CartView, RecordedCart
 from amount_updater.service.change_log import log_change
 from amount_updater.service.change_queue import ChangeQueue
@@ -40,6 +39,7 @@ from amount_updater.service.changes import (
 from amount_updater.service.pricer import CartPricer
 from amount_updater.service.recent_views import RecentViews
 from amount_updater.service.request_history import Origin, with_markers
+from amount_updater.service.request_timeout import within
 from amount_updater.stripe_gateway import StripeGateway, StripeWrite
 
 S = TypeVar("S")
@@ -209,6 +209,24 @@ class ChangeWorkflow(Generic[S]):
             request_ids=[requested.request_id for requested in applied],
         )
         return view
+
+    async def read(self, object_id: str, *, fresh: bool = False) -> CartView:
+        """The object's cart; from its last read or write here if that is recent enough."""
+        recent = None if fresh else self.recent.recall(object_id)
+        if recent is not None:
+            return recent
+        async with within(self._budget_s):
+            snapshot = await self._kind.fetch(object_id)
+        view = self.current_view(snapshot)
+        self.recent.remember(object_id, view)
+        return view
+
+    async def updatable(self, object_id: str) -> S:
+        """The object, read from Stripe now; NotUpdatable if its cart can no longer change."""
+        async with within(self._budget_s):
+            snapshot = await self._kind.fetch(object_id)
+        self._kind.ensure_updatable(snapshot)
+        return snapshot
 
     def current_view(self, snapshot: S) -> CartView:
         """The cart recorded on the object, priced from the catalog now."""

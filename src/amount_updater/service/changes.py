@@ -8,6 +8,7 @@ from typing import Protocol
 
 from amount_updater.catalog.models import Catalog
 from amount_updater.errors import (
+    CountryNotServed,
     CurrencyNotSupported,
     InvalidRequest,
     QuantityLimitExceeded,
@@ -15,6 +16,7 @@ from amount_updater.errors import (
     UnknownShippingRate,
 )
 from amount_updater.pricing import Selection, require_discount
+from amount_updater.pricing.selection import ShippingAddress
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,7 @@ class CartRules:
                 extra={"product_id": product_id, "max_quantity": product.quantity_limit},
             )
 
-    def check_shipping(self, rate_id: str) -> None:
+    def check_shipping(self, rate_id: str, ship_to: ShippingAddress | None = None) -> None:
         rate = self.catalog.shipping.get(rate_id)
         if rate is None:
             raise UnknownShippingRate(f"No shipping rate {rate_id!r}.")
@@ -45,6 +47,22 @@ class CartRules:
             raise CurrencyNotSupported(
                 f"Shipping rate {rate_id!r} has no price in {self.currency}."
             )
+        if ship_to is not None and not rate.serves(ship_to.country):
+            raise CountryNotServed(
+                f"{rate.name} does not ship to {ship_to.country}.",
+                extra={"country": ship_to.country},
+            )
+
+    def cheapest_rate_to(self, country: str) -> str | None:
+        """The least expensive rate in the cart's currency that serves `country`."""
+        serving = [
+            rate
+            for rate in self.catalog.shipping.values()
+            if self.currency in rate.prices and rate.serves(country)
+        ]
+        if not serving:
+            return None
+        return min(serving, key=lambda rate: (rate.prices[self.currency], rate.id)).id
 
     def check_discount(self, code: str, selection: Selection) -> str:
         """The canonical code if it applies to `selection`; InvalidDiscountCode otherwise."""
@@ -99,8 +117,31 @@ class SetShipping:
 
     def apply(self, selection: Selection, rules: CartRules) -> Selection:
         if self.rate_id is not None:
-            rules.check_shipping(self.rate_id)
+            rules.check_shipping(self.rate_id, selection.ship_to)
         return selection.with_shipping(self.rate_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SetShippingAddress:
+    """The address the customer entered: kept with the cart (Stripe's collected shipping
+    details). A chosen rate that does not serve it gives way to the cheapest one that does."""
+
+    address: ShippingAddress
+
+    def apply(self, selection: Selection, rules: CartRules) -> Selection:
+        country = self.address.country
+        cheapest = rules.cheapest_rate_to(country)
+        if cheapest is None:
+            raise CountryNotServed(
+                f"No shipping rate serves {country}.", extra={"country": country}
+            )
+        # As Stripe's own page preselects the first option: with items to ship, a cart without
+        # a rate, or with one that does not serve the country, gets the cheapest that does.
+        rate_id = selection.shipping_rate_id
+        rate = rules.catalog.shipping.get(rate_id) if rate_id else None
+        if rate is None or not rate.serves(country):
+            rate_id = cheapest if selection.items else None
+        return selection.with_address(self.address).with_shipping(rate_id)
 
 
 @dataclass(frozen=True, slots=True)

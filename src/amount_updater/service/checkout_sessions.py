@@ -11,19 +11,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from amount_updater.catalog.repository import CatalogRepository
-from amount_updater.errors import NotUpdatable
+from amount_updater.errors import InvalidRequest, NotUpdatable
 from amount_updater.pricing import PricedCart
 from amount_updater.service.amount_limits import check_cart
-from amount_updater.service.budget import within
-from amount_updater.service.cart import DISCOUNT_KEY, REVISION_KEY, CartView, SessionCart
-from amount_updater.service.changes import CartChange
-from amount_updater.service.line_items import new_lines, plan_line_items
+from amount_updater.service.cart import (
+    DISCOUNT_KEY,
+    REVISION_KEY,
+    SHIPPING_RATE_KEY,
+    CartView,
+    SessionCart,
+)
+from amount_updater.service.changes import CartChange, SetShippingAddress
+from amount_updater.service.line_items import new_lines, plan_line_items, shipping_option
 from amount_updater.service.object_service import Created, IssuedToken, ObjectService
 from amount_updater.service.request_history import HISTORY_KEY, Origin, history_value
+from amount_updater.service.request_timeout import within
 from amount_updater.service.return_urls import ReturnUrls
-from amount_updater.service.stripe_keys import derive_key
+from amount_updater.service.session_options import CustomerDetails, SessionDefaults
+from amount_updater.service.stripe_idempotency_keys import derive_key
 from amount_updater.stripe_gateway import CheckoutSession, StripeGateway, StripeWrite
 from amount_updater.stripe_gateway.models import UpdatedSession
+from amount_updater.stripe_gateway.session_params import shipping_options_param
+from amount_updater.stripe_gateway.writes import session_update
 
 UPDATABLE_UI_MODES = frozenset({"elements", "form"})  # hosted/embedded pages can't update lines
 
@@ -75,59 +84,95 @@ class SessionKind:
     def plan(
         self, snapshot: SessionSnapshot, priced: PricedCart, history: tuple[str, ...]
     ) -> StripeWrite | None:
-        current = snapshot.cart
-        lines = plan_line_items(current, priced)
+        current, session = snapshot.cart, snapshot.session
+        lines = plan_line_items(current, priced, self._catalog)
         discount = priced.discount.code if priced.discount else ""
-        if not lines.changed and discount == (current.selection.discount_code or ""):
+        wanted = priced.shipping
+        # The option the service recorded, even if its rate has since left the catalog: then it
+        # is cleared, never left charging with nothing in the cart to show for it.
+        recorded = session.metadata.get(SHIPPING_RATE_KEY) or None
+        shipping_changed = (
+            bool(current.shipping_lines)
+            or current.selection.shipping_rate_id != (wanted.rate_id if wanted else None)
+            or (wanted is not None and session.amount_shipping != wanted.amount)
+            or (wanted is None and recorded is not None)
+        )
+        ship_to = priced.ship_to if priced.ship_to != current.selection.ship_to else None
+        if (
+            not lines.changed
+            and not shipping_changed
+            and ship_to is None
+            and discount == (current.selection.discount_code or "")
+        ):
             return None
         metadata = {
             DISCOUNT_KEY: discount,
+            SHIPPING_RATE_KEY: wanted.rate_id if wanted else "",
             REVISION_KEY: str(current.revision + 1),
             HISTORY_KEY: history_value(history),
         }
-        session_id = snapshot.session.id
-        return self._gateway.session_update(
-            session_id,
-            currency=snapshot.session.currency,
+        shipping = (
+            shipping_options_param(session.currency, shipping_option(priced, self._catalog))
+            if shipping_changed
+            else None
+        )
+        return session_update(
+            session.id,
+            currency=session.currency,
             lines=lines.writes,
             metadata=metadata,
+            shipping=shipping,
+            address=ship_to,
             # The revision the change was computed from and the exact new state (whose history
             # names the callers): a retry of this write replays, any other write differs.
             idempotency_key=derive_key(
-                f"cs-update:{session_id}:{current.revision}", metadata, lines.writes
+                f"cs-update:{session.id}:{current.revision}",
+                metadata,
+                lines.writes,
+                shipping,
+                ship_to,
             ),
         )
 
     def view(self, snapshot: SessionSnapshot, priced: PricedCart) -> CartView:
         session = snapshot.session
-        return _view(session, snapshot.cart, priced, session.status, session.amount_total)
+        return _view(session, snapshot.cart, priced, UpdatedSession.of(session))
 
     def written(
         self, snapshot: SessionSnapshot, priced: PricedCart, answer: dict[str, Any]
     ) -> CartView:
         updated = UpdatedSession.from_stripe(answer)
-        return _view(snapshot.session, snapshot.cart, priced, updated.status, updated.amount_total)
+        return _view(snapshot.session, snapshot.cart, priced, updated)
 
 
 def _view(
-    session: CheckoutSession, cart: SessionCart, priced: PricedCart, status: str, total: int
+    session: CheckoutSession, cart: SessionCart, priced: PricedCart, held: UpdatedSession
 ) -> CartView:
+    """The cart priced from the catalog, with the status, tax and total Stripe holds."""
     return CartView(
         "checkout.session",
         session.id,
-        status,
+        held.status,
         session.currency,
         session.expires_at,
         priced,
         cart.other_items,
-        total,
+        held.amount_total,
+        amount_tax=held.amount_tax,
     )
 
 
 class CheckoutSessionService(ObjectService):
-    def __init__(self, *args: Any, return_urls: ReturnUrls, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        return_urls: ReturnUrls,
+        defaults: SessionDefaults | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._return_urls = return_urls
+        self._defaults = defaults or SessionDefaults()
         self._kind = SessionKind(self.gateway, self.pricer.catalog, self.clock)
         self._changes = self.workflow(self._kind)
 
@@ -139,20 +184,30 @@ class CheckoutSessionService(ObjectService):
         discount_code: str | None,
         return_url: str | None,
         origin: Origin,
+        details: CustomerDetails | None = None,
     ) -> Created:
+        options = self._defaults.options(
+            details or CustomerDetails(), from_server=origin.scope.startswith("api_key:")
+        )
         return_url = self._return_urls.resolve(return_url)
         priced = self.pricer.new_cart(currency, items, shipping_rate_id, discount_code)
         check_cart(priced, priced.currency)
         metadata = {REVISION_KEY: "1"}
         if priced.discount is not None:
             metadata[DISCOUNT_KEY] = priced.discount.code
-        lines = new_lines(priced)
+        if priced.shipping is not None:
+            metadata[SHIPPING_RATE_KEY] = priced.shipping.rate_id
+        catalog = self.pricer.catalog
+        lines = new_lines(priced, catalog)
+        shipping = shipping_option(priced, catalog)
         async with within(self.budget_s):
             session = await self.gateway.create_checkout_session(
                 currency=priced.currency,
                 lines=lines,
                 metadata=metadata,
                 return_url=return_url,
+                shipping=shipping,
+                options=options,
                 # Without the caller's key there is nothing to tie a retry to: each call gets a
                 # random key (two shoppers with equal carts must get two sessions). With it, the
                 # key is the caller's own: another caller's equal key makes another session.
@@ -164,6 +219,8 @@ class CheckoutSessionService(ObjectService):
                         metadata,
                         lines,
                         return_url,
+                        shipping,
+                        options,
                     )
                     if origin.idempotency_key
                     else None
@@ -181,22 +238,18 @@ class CheckoutSessionService(ObjectService):
 
     async def get(self, session_id: str, *, fresh: bool = False) -> CartView:
         """The cart; from the last read or write of the session if that is recent enough."""
-        recent = None if fresh else self._changes.recent.recall(session_id)
-        if recent is not None:
-            return recent
-        async with within(self.budget_s):
-            session = await self.gateway.get_checkout_session(session_id)
-        view = self._changes.current_view(self._kind.read(session))
-        self._changes.recent.remember(session_id, view)
-        return view
+        return await self._changes.read(session_id, fresh=fresh)
 
     async def issue_token(self, session_id: str) -> IssuedToken:
         """A token for a session created elsewhere; it expires with the session."""
-        async with within(self.budget_s):
-            session = await self.gateway.get_checkout_session(session_id)
-        self._kind.ensure_updatable(self._kind.read(session))
+        session = (await self._changes.updatable(session_id)).session
         return IssuedToken(self.signer.mint(session.id, session.expires_at), session.expires_at)
 
     async def change(self, session_id: str, change: CartChange, origin: Origin) -> CartView:
         """Apply one change to the session's cart, serialized with other changes to it."""
+        if isinstance(change, SetShippingAddress) and not self._defaults.shipping_countries:
+            raise InvalidRequest(
+                "This service does not collect shipping addresses"
+                " (AMOUNT_UPDATER_COLLECT_SHIPPING_ADDRESS)."
+            )
         return await self._changes.apply(session_id, change, origin)

@@ -9,7 +9,6 @@ from amount_updater.catalog.repository import CatalogRepository
 from amount_updater.errors import NotUpdatable
 from amount_updater.pricing import PricedCart
 from amount_updater.service.amount_limits import check_cart
-from amount_updater.service.budget import within
 from amount_updater.service.cart import REVISION_KEY, CartView
 from amount_updater.service.changes import CartChange
 from amount_updater.service.intent_cart import (
@@ -20,8 +19,10 @@ from amount_updater.service.intent_cart import (
 )
 from amount_updater.service.object_service import Created, IssuedToken, ObjectService
 from amount_updater.service.request_history import HISTORY_KEY, Origin, history_value
-from amount_updater.service.stripe_keys import derive_key
+from amount_updater.service.request_timeout import within
+from amount_updater.service.stripe_idempotency_keys import derive_key
 from amount_updater.stripe_gateway import PaymentIntent, StripeGateway, StripeWrite
+from amount_updater.stripe_gateway.writes import intent_update
 
 # A PaymentIntent does not expire, so its update tokens get a lifetime of their own, the same as
 # Stripe's default Checkout Session lifetime.
@@ -86,7 +87,7 @@ class IntentKind:
         ):
             return None  # the intent already records this very cart
         details = amount_details(priced, clear_missing=True)
-        return self._gateway.intent_update(
+        return intent_update(
             intent.id,
             amount=priced.total,
             amount_details=details,
@@ -148,20 +149,11 @@ class PaymentIntentService(ObjectService):
 
     async def get(self, intent_id: str, *, fresh: bool = False) -> CartView:
         """The cart; from the last read or write of the intent if that is recent enough."""
-        recent = None if fresh else self._changes.recent.recall(intent_id)
-        if recent is not None:
-            return recent
-        async with within(self.budget_s):
-            intent = await self.gateway.get_payment_intent(intent_id)
-        view = self._changes.current_view(self._kind.read(intent))
-        self._changes.recent.remember(intent_id, view)
-        return view
+        return await self._changes.read(intent_id, fresh=fresh)
 
     async def issue_token(self, intent_id: str) -> IssuedToken:
-        async with within(self.budget_s):
-            intent = await self.gateway.get_payment_intent(intent_id)
-        self._kind.ensure_updatable(self._kind.read(intent))
-        return self._token(intent.id)
+        """A token for an intent created elsewhere (update tokens for intents live 24 hours)."""
+        return self._token((await self._changes.updatable(intent_id)).intent.id)
 
     async def change(self, intent_id: str, change: CartChange, origin: Origin) -> CartView:
         return await self._changes.apply(intent_id, change, origin)

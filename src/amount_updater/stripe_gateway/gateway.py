@@ -1,4 +1,5 @@
-"""StripeGateway: every call the service makes to Stripe, and the translation of Stripe's errors.
+"""StripeGateway: every call the service makes to Stripe (its errors become the service's in
+`error_translation.py`).
 
 Calls go out through `StripeWire` (Stripe's wire format over httpx, the API version and error
 classes of stripe-python). Answers are read as plain dicts and parsed down to the few fields the
@@ -14,53 +15,42 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 import stripe
 
 from amount_updater.deadlines import deadline
-from amount_updater.errors import (
-    AmountOutOfRange,
-    NotFound,
-    NotUpdatable,
-    ServiceError,
-    StripeError,
-    StripeRateLimited,
-    StripeTimeout,
-    StripeUnavailable,
-)
 from amount_updater.observability import context
 from amount_updater.observability.metrics import Metrics
+from amount_updater.stripe_gateway.error_translation import raise_translated
 from amount_updater.stripe_gateway.http_client import stripe_transport
 from amount_updater.stripe_gateway.models import (
     CheckoutSession,
-    LineWrite,
     NewLine,
     PaymentIntent,
+    SessionOptions,
+    ShippingOption,
     StripeLineItem,
     StripeWrite,
 )
 from amount_updater.stripe_gateway.rate_budget import StripeRateBudget
 from amount_updater.stripe_gateway.retry import RetryPolicy
-from amount_updater.stripe_gateway.wire import AnswerTooLarge, StripeWire
+from amount_updater.stripe_gateway.session_params import (
+    new_line,
+    session_options,
+    shipping_options_param,
+)
+from amount_updater.stripe_gateway.wire import StripeWire
+from amount_updater.stripe_gateway.writes import INTENTS, SESSIONS
 
 logger = logging.getLogger(__name__)
 
-SESSIONS = "/v1/checkout/sessions"
-INTENTS = "/v1/payment_intents"
 READ_OPERATIONS = {
     "checkout.session": "checkout.sessions.retrieve",
     "payment_intent": "payment_intents.retrieve",
 }
 LINE_ITEM_PAGE = 100  # Stripe's maximum page size for line-item lists
-# Stripe error codes that mean "this object can no longer change". The session one is what
-# Stripe's client-side endpoints answer; the server-side code is UNCONFIRMED (notes §1.8), so the
-# service checks status before writing and this is the fallback for a race with completion.
-OUT_OF_RANGE_CODES = frozenset({"amount_too_small", "amount_too_large"})
-NOT_UPDATABLE_CODES = frozenset(
-    {"checkout_not_active_session", "checkout_succeeded_session", "payment_intent_unexpected_state"}
-)
 
 
 class StripeGateway:
@@ -118,18 +108,24 @@ class StripeGateway:
         metadata: Mapping[str, str],
         return_url: str,
         idempotency_key: str | None,
+        shipping: ShippingOption | None = None,
+        options: SessionOptions | None = None,
     ) -> CheckoutSession:
+        options = options or SessionOptions()
         params: dict[str, Any] = {
             "mode": "payment",
             "ui_mode": "elements",
             "currency": currency,
-            "line_items": [_new_line(currency, line) for line in lines],
-            "metadata": dict(metadata),
+            "line_items": [new_line(currency, line) for line in lines],
+            **session_options(options),
+            "metadata": {**options.metadata, **metadata},
             # Where redirect-based payment methods bring the shopper back. Not
             # redirect_on_completion: Stripe documents it for ui_mode embedded_page only.
             "return_url": return_url,
             "expand": ["line_items"],
         }
+        if shipping is not None:
+            params["shipping_options"] = shipping_options_param(currency, shipping)
         data = await self._request(
             "post",
             SESSIONS,
@@ -157,28 +153,6 @@ class StripeGateway:
             operation="checkout.sessions.retrieve",
         )
         return await self._with_all_line_items(data)
-
-    def session_update(
-        self,
-        session_id: str,
-        *,
-        currency: str,
-        lines: Sequence[LineWrite],
-        metadata: Mapping[str, str],
-        idempotency_key: str,
-    ) -> StripeWrite:
-        """The update that retransmits the whole line-item array (Stripe drops every id that is
-        left out) with the service's metadata. Sent with `write`."""
-        return StripeWrite(
-            operation="checkout.sessions.update",
-            path=f"{SESSIONS}/{session_id}",
-            params={
-                "line_items": [_line_write(currency, line) for line in lines],
-                "metadata": dict(metadata),
-            },
-            idempotency_key=idempotency_key,
-            what="checkout session",
-        )
 
     async def create_payment_intent(
         self,
@@ -215,29 +189,6 @@ class StripeGateway:
             operation="payment_intents.retrieve",
         )
         return PaymentIntent.from_stripe(data)
-
-    def intent_update(
-        self,
-        intent_id: str,
-        *,
-        amount: int,
-        amount_details: Mapping[str, Any],
-        metadata: Mapping[str, str],
-        idempotency_key: str,
-    ) -> StripeWrite:
-        """Amount and amount_details in one write (Stripe checks that they add up), with the
-        cart in metadata. Sent with `write`."""
-        return StripeWrite(
-            operation="payment_intents.update",
-            path=f"{INTENTS}/{intent_id}",
-            params={
-                "amount": amount,
-                "amount_details": dict(amount_details),
-                "metadata": dict(metadata),
-            },
-            idempotency_key=idempotency_key,
-            what="payment intent",
-        )
 
     async def write(self, write: StripeWrite) -> dict[str, Any]:
         """Send `write` (again, if it was sent before: Stripe replays a landed one). An error
@@ -313,7 +264,7 @@ class StripeGateway:
                 if delay is not None and _past(deadline(), delay):
                     delay = None  # the retry could not end in time: answer now
                 if delay is None:
-                    _raise_translated(exc, what)
+                    raise_translated(exc, what)
                 attempt += 1
                 self._metrics.stripe_retries.labels(operation).inc()
                 logger.info(
@@ -328,79 +279,3 @@ class StripeGateway:
 
 def _past(ends: float | None, delay: float) -> bool:
     return ends is not None and asyncio.get_running_loop().time() + delay >= ends
-
-
-def _new_line(currency: str, line: NewLine) -> dict[str, Any]:
-    return {
-        "price_data": {
-            "currency": currency,
-            "product_data": {"name": line.name},
-            "unit_amount": line.unit_amount,
-        },
-        "quantity": line.quantity,
-        "metadata": dict(line.metadata),
-    }
-
-
-def _line_write(currency: str, line: LineWrite) -> dict[str, Any]:
-    if isinstance(line, NewLine):
-        return _new_line(currency, line)
-    if line.quantity is None:
-        return {"id": line.id}
-    return {"id": line.id, "quantity": line.quantity}
-
-
-def _raise_translated(exc: stripe.StripeError, what: str) -> NoReturn:
-    """Raise the service's error for a Stripe error. Stripe's message is logged, never returned."""
-    error = exc.error
-    code = getattr(error, "code", None) if error is not None else None
-    status = exc.http_status
-    logger.warning(
-        "stripe.error",
-        extra={
-            "stripe_status": status,
-            "stripe_code": code,
-            "stripe_request_id": exc.request_id,
-            "stripe_error": type(exc).__name__,
-        },
-    )
-    translated: ServiceError
-    # A write may have landed when Stripe's answer is missing (the connection failed or timed
-    # out after sending), an internal error (Stripe: "treat the outcome as indeterminate"), or
-    # 409 (the same idempotency key is still being processed).
-    unknown = isinstance(exc, stripe.APIConnectionError) or status == 409 or (status or 0) >= 500
-    if isinstance(exc, stripe.APIConnectionError) and isinstance(exc.__cause__, AnswerTooLarge):
-        translated = StripeError("Stripe's answer was too large to read.")
-    elif isinstance(exc, stripe.APIConnectionError):
-        if isinstance(exc.__cause__, httpx.TimeoutException):
-            translated = StripeTimeout("Stripe did not answer in time. Try again.")
-        else:
-            translated = StripeUnavailable("Stripe could not be reached. Try again.")
-    elif isinstance(exc, stripe.RateLimitError):
-        if code == "lock_timeout":
-            translated = StripeUnavailable(
-                "Stripe is busy with another change to this object. Try again.",
-                headers={"Retry-After": "1"},
-            )
-        else:
-            translated = StripeRateLimited(
-                "Stripe is rate limiting this account. Try again shortly.",
-                headers={"Retry-After": "2"},
-            )
-    elif isinstance(exc, stripe.InvalidRequestError) and status == 404:
-        translated = NotFound(f"No such {what}.")
-    elif isinstance(exc, stripe.InvalidRequestError) and code in NOT_UPDATABLE_CODES:
-        translated = NotUpdatable(f"The {what} can no longer change.")
-    elif isinstance(exc, stripe.InvalidRequestError) and code in OUT_OF_RANGE_CODES:
-        translated = AmountOutOfRange("Stripe refused the amount for this currency.")
-    elif isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
-        logger.error("stripe.auth_rejected", extra={"stripe_status": status})
-        translated = StripeError("The service could not authenticate with Stripe.")
-    elif status is not None and status >= 500:
-        translated = StripeUnavailable("Stripe had an internal error. Try again.")
-    elif status == 409:
-        translated = StripeUnavailable("Stripe is still processing this change. Try again.")
-    else:
-        translated = StripeError(f"Stripe refused the {what} request.")
-    translated.outcome_unknown = unknown
-    raise translated from None

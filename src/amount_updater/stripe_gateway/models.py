@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,10 @@ class CheckoutSession:
     metadata: Mapping[str, str]
     client_secret: str | None
     line_items: tuple[StripeLineItem, ...] = field(default=())
+    amount_tax: int = 0  # total_details.amount_tax: Stripe's tax, when it computes any
+    amount_shipping: int = 0  # total_details.amount_shipping: the shipping option's amount
+    # collected_information.shipping_details: {name, address: {line1, ..., country}} or None
+    shipping_details: Mapping[str, Any] | None = None
 
     @classmethod
     def from_stripe(
@@ -61,7 +65,18 @@ class CheckoutSession:
             metadata=data.get("metadata") or {},
             client_secret=data.get("client_secret"),
             line_items=line_items,
+            shipping_details=(data.get("collected_information") or {}).get("shipping_details"),
+            **_totals(data),
         )
+
+
+def _totals(data: Mapping[str, Any]) -> dict[str, int]:
+    """Tax and shipping from a session's total_details (null before Stripe computes them)."""
+    details = data.get("total_details") or {}
+    return {
+        "amount_tax": int(details.get("amount_tax") or 0),
+        "amount_shipping": int(details.get("amount_shipping") or 0),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +87,19 @@ class UpdatedSession:
     status: str
     amount_subtotal: int
     amount_total: int
+    amount_tax: int = 0
+    amount_shipping: int = 0
+
+    @classmethod
+    def of(cls, session: CheckoutSession) -> UpdatedSession:
+        return cls(
+            session.id,
+            session.status,
+            session.amount_subtotal,
+            session.amount_total,
+            session.amount_tax,
+            session.amount_shipping,
+        )
 
     @classmethod
     def from_stripe(cls, data: Mapping[str, Any]) -> UpdatedSession:
@@ -80,6 +108,7 @@ class UpdatedSession:
             status=data.get("status") or "",
             amount_subtotal=int(data.get("amount_subtotal") or 0),
             amount_total=int(data.get("amount_total") or 0),
+            **_totals(data),
         )
 
 
@@ -113,6 +142,15 @@ class KeepLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Taxability:
+    """How Stripe Tax treats a price: its tax code and whether the amount includes tax (None:
+    the account's defaults)."""
+
+    tax_code: str | None = None
+    tax_behavior: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NewLine:
     """Add a line item priced inline (price_data), tagged with metadata."""
 
@@ -120,6 +158,49 @@ class NewLine:
     unit_amount: int
     quantity: int
     metadata: Mapping[str, str]
+    tax: Taxability = Taxability()
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingOption:
+    """The shipping rate offered on a session, priced inline (shipping_rate_data)."""
+
+    name: str
+    amount: int
+    tax: Taxability = Taxability()
+    delivery_estimate: tuple[int, int, str] | None = None  # minimum, maximum, unit
+
+
+class ShippingAddress(Protocol):
+    """The address the customer entered (collected_information[shipping_details])."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def line1(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def line2(self) -> str | None: ...
+    @property
+    def city(self) -> str | None: ...
+    @property
+    def state(self) -> str | None: ...
+    @property
+    def postal_code(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    """What a session is created with besides its cart: tax, address collection, customer."""
+
+    automatic_tax: bool = False
+    shipping_countries: tuple[str, ...] = ()  # non-empty: collect a shipping address
+    customer: str | None = None
+    customer_email: str | None = None
+    client_reference_id: str | None = None
+    locale: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 LineWrite = KeepLine | NewLine

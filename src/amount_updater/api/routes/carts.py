@@ -10,18 +10,19 @@ from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 
+from amount_updater.api.answers import Cart
 from amount_updater.api.deps import TOKEN_OR_API_KEY, CredentialsDep, IdempotencyKeyDep
 from amount_updater.api.rate_limits import count_request
-from amount_updater.api.responses import CHANGE, READ, problems
-from amount_updater.api.schemas import (
-    Cart,
+from amount_updater.api.request_bodies import (
     CartReplace,
     DiscountSet,
     ItemAdd,
     ProductId,
     QuantitySet,
+    ShippingAddressSet,
     ShippingSet,
 )
+from amount_updater.api.responses import CHANGE, READ, problems
 from amount_updater.observability import context
 from amount_updater.service.cart import CartView
 from amount_updater.service.changes import (
@@ -31,6 +32,7 @@ from amount_updater.service.changes import (
     SetDiscount,
     SetQuantity,
     SetShipping,
+    SetShippingAddress,
 )
 from amount_updater.service.request_history import Origin
 
@@ -63,6 +65,7 @@ def add_cart_routes(
     id_name: str,
     id_pattern: str,
     noun: str,
+    addresses: bool = False,
 ) -> None:
     """Add `GET /{id}` and the change routes for one object kind to `router`.
 
@@ -162,6 +165,20 @@ def add_cart_routes(
     )
     async def clear_shipping(to: Annotated[CartTarget, Depends(target)]) -> Cart:
         return await to.apply(SetShipping(None))
+
+    if addresses:
+
+        @router.put(
+            f"/{{{id_name}}}/shipping-address",
+            summary="Set the shipping address the customer entered; only the rates that serve "
+            "its country are offered (AMOUNT_UPDATER_COLLECT_SHIPPING_ADDRESS)",
+            responses=problems(*CHANGE),
+            openapi_extra=TOKEN_OR_API_KEY,
+        )
+        async def set_shipping_address(
+            body: ShippingAddressSet, to: Annotated[CartTarget, Depends(target)]
+        ) -> Cart:
+            return await to.apply(SetShippingAddress(body.shipping_address()))
 
     @router.put(
         f"/{{{id_name}}}/discount",

@@ -4,15 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from amount_updater.api.answers import CatalogListing, CatalogProduct, CatalogShippingRate
 from amount_updater.api.deps import ANONYMOUS_OR_API_KEY, CatalogDep
 from amount_updater.api.rate_limits import limit_reads
+from amount_updater.api.request_bodies import CURRENCY_PATTERN
 from amount_updater.api.responses import problems
-from amount_updater.api.schemas import (
-    CURRENCY_PATTERN,
-    CatalogListing,
-    CatalogProduct,
-    CatalogShippingRate,
-)
 from amount_updater.errors import CurrencyNotSupported
 
 router = APIRouter(tags=["catalog"], dependencies=[Depends(limit_reads)])
@@ -31,6 +27,14 @@ async def list_catalog(
     currency: Annotated[
         str, Query(pattern=CURRENCY_PATTERN, description="ISO 4217, any case", examples=["usd"])
     ] = "usd",
+    country: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z]{2}$",
+            description="ISO 3166-1 alpha-2: only the shipping rates that serve it",
+            examples=["US"],
+        ),
+    ] = None,
 ) -> CatalogListing:
     currency = currency.lower()
     if not catalog.supports(currency):
@@ -50,5 +54,6 @@ async def list_catalog(
         shipping_rates=[
             CatalogShippingRate(id=r.id, name=r.name, amount=r.prices[currency])
             for r in catalog.shipping_rates_in(currency)
+            if country is None or r.serves(country.upper())
         ],
     )

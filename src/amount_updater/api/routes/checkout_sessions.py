@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, status
 
+from amount_updater.api.answers import Created
 from amount_updater.api.deps import ANONYMOUS_OR_API_KEY, OriginDep, SessionServiceDep, admitted
 from amount_updater.api.idempotency import IdempotentRoute
 from amount_updater.api.rate_limits import limit_creation
+from amount_updater.api.request_bodies import SESSION_ID_PATTERN, CheckoutSessionCreate
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.routes.carts import add_cart_routes
-from amount_updater.api.schemas import SESSION_ID_PATTERN, CheckoutSessionCreate, Created
 from amount_updater.service.checkout_sessions import CheckoutSessionService
+from amount_updater.service.session_options import CustomerDetails
 
 router = APIRouter(
     prefix="/v1/checkout-sessions",
@@ -24,7 +26,7 @@ router = APIRouter(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Create an Elements Checkout Session priced from the catalog",
-    responses=problems(409, *CLIENT, *STRIPE),
+    responses=problems(403, 409, *CLIENT, *STRIPE),
     dependencies=[Depends(limit_creation)],
     openapi_extra=ANONYMOUS_OR_API_KEY,
 )
@@ -38,6 +40,14 @@ async def create_checkout_session(
         body.discount_code,
         body.return_url,
         origin,
+        CustomerDetails(
+            email=body.customer_email,
+            customer=body.customer,
+            client_reference_id=body.client_reference_id,
+            metadata=body.metadata or {},
+            locale=body.locale,
+            automatic_tax=body.automatic_tax,
+        ),
     )
     return Created.of(created)
 
@@ -53,4 +63,5 @@ add_cart_routes(
     id_name="session_id",
     id_pattern=SESSION_ID_PATTERN,
     noun="checkout session",
+    addresses=True,
 )

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from amount_updater import __version__
-from amount_updater.api.schemas import Health, LoadedCatalog, Readiness
+from amount_updater.api.answers import Health, LoadedCatalog, Readiness
 from amount_updater.service.readiness import Readiness as ReadinessCheck
 
 router = APIRouter(tags=["operations"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from amount_updater.api.answers import LegacyAmountUpdated
 from amount_updater.api.deps import (
     TOKEN_OR_API_KEY,
     CredentialsDep,
@@ -14,8 +15,8 @@ from amount_updater.api.deps import (
 )
 from amount_updater.api.idempotency import IdempotentRoute
 from amount_updater.api.rate_limits import count_request
+from amount_updater.api.request_bodies import LegacyAmountUpdate
 from amount_updater.api.responses import CHANGE, problems
-from amount_updater.api.schemas import LegacyAmountUpdate, LegacyAmountUpdated
 from amount_updater.observability import context
 from amount_updater.service.changes import AddItem
 from amount_updater.service.request_history import Origin

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, status
 
+from amount_updater.api.answers import Created
 from amount_updater.api.deps import ANONYMOUS_OR_API_KEY, IntentServiceDep, OriginDep, admitted
 from amount_updater.api.idempotency import IdempotentRoute
 from amount_updater.api.rate_limits import limit_creation
+from amount_updater.api.request_bodies import INTENT_ID_PATTERN, CartIn
 from amount_updater.api.responses import CLIENT, STRIPE, problems
 from amount_updater.api.routes.carts import add_cart_routes
-from amount_updater.api.schemas import INTENT_ID_PATTERN, CartIn, Created
 from amount_updater.service.payment_intents import PaymentIntentService
 
 router = APIRouter(

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from amount_updater.api.answers import Cart
 from amount_updater.api.deps import ANONYMOUS_OR_API_KEY, PricerDep
 from amount_updater.api.rate_limits import limit_reads
+from amount_updater.api.request_bodies import CartIn
 from amount_updater.api.responses import CLIENT, problems
-from amount_updater.api.schemas import Cart, CartIn
 
 router = APIRouter(tags=["quotes"], dependencies=[Depends(limit_reads)])
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
 
+from amount_updater.api.answers import TokenIssued
 from amount_updater.api.deps import (
     ApiKeyCaller,
     IntentServiceDep,
@@ -11,8 +12,8 @@ from amount_updater.api.deps import (
 )
 from amount_updater.api.idempotency import IdempotentRoute
 from amount_updater.api.rate_limits import limit_api_key
+from amount_updater.api.request_bodies import TokenCreate
 from amount_updater.api.responses import CLIENT, STRIPE, problems
-from amount_updater.api.schemas import TokenCreate, TokenIssued
 
 router = APIRouter(
     tags=["tokens"],

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 
+from amount_updater.api.answers import WebhookReceipt
 from amount_updater.api.deps import admitted
 from amount_updater.api.responses import STRIPE, problems
-from amount_updater.api.schemas import WebhookReceipt
 from amount_updater.service.webhooks import WebhookService
 
 router = APIRouter(tags=["webhooks"], dependencies=[Depends(admitted)])

@@ -2,20 +2,22 @@
 whole-array update semantics of ``POST /v1/checkout/sessions/{id}`` (notes §1.2).
 
 Every function here returns new dicts and never mutates its inputs, so a refused update leaves
-the stored session untouched.
+the stored session untouched. A stored item carries, besides Stripe's fields, private keys
+(``_tax_code``, ``_tax_rates``) that :func:`render_item` leaves out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from .currencies import check_minor_unit_rounding, read_currency
-from .errors import invalid_param, parameters_exclusive, resource_missing
+from .checkout_prices import build_price
+from .errors import invalid_param, resource_missing
 from .ids import new_id
 from .metadata import merge_metadata
 from .params import (
     child,
-    read_amount,
+    read_bool,
     read_dict,
     read_int,
     read_list,
@@ -26,11 +28,19 @@ from .params import (
 
 MAX_LINE_ITEMS = 100  # payment mode (notes §1.7); applied to updates too (UNCONFIRMED, strict)
 MAX_QUANTITY = 999_999
+# adjustable_quantity defaults: "By default this value is 99" / "By default this value is 0".
+DEFAULT_MAXIMUM = 99
+DEFAULT_MINIMUM = 0
 
-NEW_ITEM_PARAMS = ("price", "price_data", "quantity", "metadata")
-EXISTING_ITEM_PARAMS = ("id", "price", "price_data", "quantity", "metadata")
-PRICE_DATA_PARAMS = ("currency", "unit_amount", "product", "product_data")
-PRODUCT_DATA_PARAMS = ("name", "description", "metadata")
+NEW_ITEM_PARAMS = (
+    "price",
+    "price_data",
+    "quantity",
+    "metadata",
+    "adjustable_quantity",
+    "tax_rates",
+)
+EXISTING_ITEM_PARAMS = ("id", *NEW_ITEM_PARAMS)
 
 
 def read_line_item_array(raw: Any) -> list[dict[str, Any]]:
@@ -50,16 +60,17 @@ def read_line_item_array(raw: Any) -> list[dict[str, Any]]:
     return [read_dict(entry, child("line_items", i)) for i, entry in enumerate(entries)]
 
 
-def build_new_item(entry: dict[str, Any], prefix: str, now: float) -> dict[str, Any]:
-    """A new line item (and its inline Price) from ``{price_data, quantity[, metadata]}``."""
+def build_new_item(
+    entry: dict[str, Any], prefix: str, now: float, *, update: bool = False
+) -> dict[str, Any]:
+    """A new line item (and its inline Price) from ``{price_data, quantity, ...}``."""
     reject_unknown(entry, NEW_ITEM_PARAMS, prefix)
     if "price" in entry:
         # Only inline `price_data` is emulated; a Price id can never exist here.
         raise resource_missing("price", str(entry["price"]), child(prefix, "price"), status=400)
     price_data = read_dict(require(entry, "price_data", prefix), child(prefix, "price_data"))
     quantity = read_quantity(require(entry, "quantity", prefix), child(prefix, "quantity"))
-    metadata = _item_metadata({}, entry, prefix)
-    price, product_name = _build_price(price_data, child(prefix, "price_data"), now)
+    price, product = build_price(price_data, child(prefix, "price_data"), now)
     item = {
         "id": new_id("li"),
         "object": "item",
@@ -69,11 +80,14 @@ def build_new_item(entry: dict[str, Any], prefix: str, now: float) -> dict[str, 
         "amount_tax": 0,
         "amount_total": 0,
         "currency": price["currency"],
-        "description": product_name,
-        "metadata": metadata,
+        "description": product["name"],
+        "metadata": _item_metadata({}, entry, prefix),
         "price": price,
         "quantity": quantity,
+        "_tax_code": product["tax_code"],
+        "_tax_rates": [],
     }
+    _apply_options(item, entry, prefix, clearable=update)
     return with_amounts(item)
 
 
@@ -91,16 +105,11 @@ def apply_update(
     for index, entry in enumerate(read_line_item_array(raw)):
         prefix = child("line_items", index)
         if "id" not in entry:
-            item = build_new_item(entry, prefix, now)
+            item = build_new_item(entry, prefix, now, update=True)
             check_currency(item, currency, child(prefix, "price_data"))
             result.append(item)
             continue
         reject_unknown(entry, EXISTING_ITEM_PARAMS, prefix)
-        if "price_data" in entry or "price" in entry:
-            # Re-pricing an existing line item in place is UNCONFIRMED (notes §1.2): refused, so
-            # the service has to drop the old id and add a new price_data item.
-            other = "price_data" if "price_data" in entry else "price"
-            raise parameters_exclusive(prefix, ["id", other])
         item_id = read_str(entry["id"], child(prefix, "id"))
         if item_id in kept:
             raise invalid_param(
@@ -110,17 +119,106 @@ def apply_update(
         if item_id not in existing:
             raise resource_missing("line item", item_id, child(prefix, "id"), status=400)
         kept.add(item_id)
-        result.append(_updated_existing(existing[item_id], entry, prefix))
+        result.append(_updated_existing(existing[item_id], entry, prefix, currency, now))
     return result
 
 
-def _updated_existing(item: dict[str, Any], entry: dict[str, Any], prefix: str) -> dict[str, Any]:
+def _updated_existing(
+    item: dict[str, Any], entry: dict[str, Any], prefix: str, currency: str, now: float
+) -> dict[str, Any]:
     updated = dict(item)
+    if "price" in entry:
+        raise resource_missing("price", str(entry["price"]), child(prefix, "price"), status=400)
+    if "price_data" in entry:
+        # The spec: "To update an existing line item, specify its id along with the new values
+        # of the fields to update", and price_data is one of those fields. So the line keeps its
+        # id and gets a new inline Price (new price id, new product name as its description).
+        # Documented, not seen live (UNCONFIRMED, notes §1.2).
+        price_prefix = child(prefix, "price_data")
+        price, product = build_price(
+            read_dict(entry["price_data"], price_prefix), price_prefix, now
+        )
+        updated.update(
+            price=price,
+            currency=price["currency"],
+            description=product["name"],
+            _tax_code=product["tax_code"],
+        )
+        check_currency(updated, currency, price_prefix)
     if "quantity" in entry:
         updated["quantity"] = read_quantity(entry["quantity"], child(prefix, "quantity"))
     if "metadata" in entry:
         updated["metadata"] = _item_metadata(item["metadata"], entry, prefix)
+    _apply_options(updated, entry, prefix, clearable=True)
     return with_amounts(updated)
+
+
+def _apply_options(
+    item: dict[str, Any], entry: dict[str, Any], prefix: str, *, clearable: bool
+) -> None:
+    """``adjustable_quantity`` and ``tax_rates`` (``""`` clears them on update), then the
+    quantity's bounds."""
+    if "adjustable_quantity" in entry:
+        item["adjustable_quantity"] = _read_adjustable_quantity(
+            entry["adjustable_quantity"], child(prefix, "adjustable_quantity")
+        )
+    if "tax_rates" in entry:
+        item["_tax_rates"] = _read_tax_rates(
+            entry["tax_rates"], child(prefix, "tax_rates"), clearable=clearable
+        )
+    bounds = item["adjustable_quantity"]
+    # "When using adjustable quantities with a line_items.quantity value greater than 99 (the
+    # default adjustable maximum), set adjustable_quantity.maximum to be greater than or equal
+    # to that item's quantity." The refusal's shape is UNCONFIRMED; a quantity under the
+    # minimum is refused the same way (strict).
+    if bounds and bounds["enabled"]:  # noqa: SIM102 (the comment is about the inner check)
+        if not bounds["minimum"] <= item["quantity"] <= bounds["maximum"]:
+            raise invalid_param(
+                f"The quantity ({item['quantity']}) must be between adjustable_quantity's "
+                f"minimum ({bounds['minimum']}) and maximum ({bounds['maximum']}).",
+                child(prefix, "quantity"),
+            )
+
+
+def _read_adjustable_quantity(raw: Any, prefix: str) -> dict[str, Any]:
+    config = read_dict(raw, prefix)
+    reject_unknown(config, ("enabled", "maximum", "minimum"), prefix)
+    enabled = read_bool(require(config, "enabled", prefix), child(prefix, "enabled"))
+    if not enabled:
+        # "Setting to false will remove any previously specified constraints on quantity."
+        # Whether Stripe then shows this object or null is UNCONFIRMED.
+        return {"enabled": False, "maximum": None, "minimum": None}
+    maximum = DEFAULT_MAXIMUM
+    if "maximum" in config:
+        maximum = read_int(
+            config["maximum"], child(prefix, "maximum"), minimum=1, maximum=MAX_QUANTITY
+        )
+    minimum = DEFAULT_MINIMUM
+    if "minimum" in config:
+        minimum = read_int(
+            config["minimum"], child(prefix, "minimum"), minimum=0, maximum=MAX_QUANTITY
+        )
+    if minimum > maximum:
+        raise invalid_param(
+            f"adjustable_quantity's minimum ({minimum}) cannot exceed its maximum ({maximum}).",
+            child(prefix, "minimum"),
+        )
+    return {"enabled": True, "maximum": maximum, "minimum": minimum}
+
+
+def _read_tax_rates(raw: Any, prefix: str, *, clearable: bool) -> list[str]:
+    if raw == "" and clearable:
+        return []
+    rates = [
+        read_str(value, child(prefix, i), max_length=5000, empty_ok=False)
+        for i, value in enumerate(read_list(raw, prefix))
+    ]
+    for index, rate in enumerate(rates):
+        # No TaxRate objects exist in the emulator: any txr_ id is taken as an existing rate
+        # (as any pm_ id is a working card); tax amounts are not computed from them yet.
+        if not rate.startswith("txr_"):
+            raise resource_missing("tax_rate", rate, child(prefix, index), status=400)
+    return rates
 
 
 def check_currency(item: dict[str, Any], currency: str, param: str) -> None:
@@ -139,61 +237,23 @@ def read_quantity(value: Any, param: str) -> int:
 def with_amounts(item: dict[str, Any]) -> dict[str, Any]:
     subtotal = item["price"]["unit_amount"] * item["quantity"]
     item["amount_subtotal"] = subtotal
-    # No discounts or taxes are emulated, so the total equals the subtotal.
+    # No discounts are emulated; the tax (and the total with it) is set from the session's
+    # address by checkout_shipping.recompute_totals (sandbox rates, .sandbox_tax).
+    item["amount_tax"] = 0
     item["amount_total"] = subtotal
     return item
+
+
+def render_item(item: dict[str, Any]) -> dict[str, Any]:
+    """The item as Stripe shows it (without the emulator's private keys)."""
+    return {key: value for key, value in item.items() if not key.startswith("_")}
+
+
+def render_items(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [render_item(item) for item in items]
 
 
 def _item_metadata(current: dict[str, str], entry: dict[str, Any], prefix: str) -> dict[str, str]:
     if "metadata" not in entry:
         return dict(current)
     return merge_metadata(current, entry["metadata"], child(prefix, "metadata"))
-
-
-def _build_price(price_data: dict[str, Any], prefix: str, now: float) -> tuple[dict[str, Any], str]:
-    reject_unknown(price_data, PRICE_DATA_PARAMS, prefix)
-    currency = read_currency(require(price_data, "currency", prefix), child(prefix, "currency"))
-    if "product" in price_data:
-        raise resource_missing(
-            "product", str(price_data["product"]), child(prefix, "product"), status=400
-        )
-    unit_amount = read_amount(
-        require(price_data, "unit_amount", prefix), child(prefix, "unit_amount")
-    )
-    check_minor_unit_rounding(unit_amount, currency, child(prefix, "unit_amount"))
-    product_prefix = child(prefix, "product_data")
-    product_data = read_dict(require(price_data, "product_data", prefix), product_prefix)
-    reject_unknown(product_data, PRODUCT_DATA_PARAMS, product_prefix)
-    name = read_str(
-        require(product_data, "name", product_prefix),
-        child(product_prefix, "name"),
-        empty_ok=False,
-    )
-    if "description" in product_data:
-        read_str(product_data["description"], child(product_prefix, "description"))
-    if "metadata" in product_data:
-        merge_metadata({}, product_data["metadata"], child(product_prefix, "metadata"))
-    price = {
-        "id": new_id("price"),
-        "object": "price",
-        # Inline prices made from price_data are not reusable, so Stripe shows them inactive
-        # (UNCONFIRMED).
-        "active": False,
-        "billing_scheme": "per_unit",
-        "created": int(now),
-        "currency": currency,
-        "custom_unit_amount": None,
-        "livemode": False,
-        "lookup_key": None,
-        "metadata": {},
-        "nickname": None,
-        "product": new_id("prod", 14),
-        "recurring": None,
-        "tax_behavior": "unspecified",
-        "tiers_mode": None,
-        "transform_quantity": None,
-        "type": "one_time",
-        "unit_amount": unit_amount,
-        "unit_amount_decimal": str(unit_amount),
-    }
-    return price, name

@@ -22,10 +22,18 @@ def first_page(items: Sequence[dict[str, Any]], url: str) -> dict[str, Any]:
 
 
 def paginate(
-    items: Sequence[dict[str, Any]], params: Mapping[str, Any], *, url: str, item_name: str
+    items: Sequence[dict[str, Any]],
+    params: Mapping[str, Any],
+    *,
+    url: str,
+    item_name: str,
+    filters: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """One page of ``items`` (in their stored order) per Stripe's list parameters."""
-    reject_unknown(params, LIST_PARAMS)
+    """One page of ``items`` (in their given order) per Stripe's list parameters.
+
+    ``filters`` names the endpoint's own filter parameters, which the caller has applied.
+    """
+    reject_unknown(params, (*LIST_PARAMS, *filters))
     # No list expansion (e.g. data.price.product) is emulated: refuse rather than ignore it.
     read_expand(params, ())
     limit = DEFAULT_LIMIT

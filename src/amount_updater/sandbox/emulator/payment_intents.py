@@ -9,16 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .amount_details import (
-    check_arithmetic,
-    line_items_url,
-    merge_amount_details,
-    render_amount_details,
-)
+from .amount_details import check_arithmetic, line_items_url, merge_amount_details
 from .call import Call
 from .currencies import check_charge_amount, read_currency
 from .errors import invalid_state, parameters_exclusive, resource_missing
-from .ids import new_client_secret, new_id
+from .intent_objects import enter_status, new_intent, render_intent
 from .lists import paginate
 from .metadata import merge_metadata
 from .params import (
@@ -80,7 +75,7 @@ def create_intent(call: Call) -> dict[str, Any]:
     currency = read_currency(require(params, "currency"), "currency")
     check_charge_amount(amount, currency, "amount")
     payment_method_types, automatic = _read_payment_method_config(params)
-    intent = _new_intent(amount, currency, call.now)
+    intent = new_intent(amount, currency, call.now)
     intent.update(
         automatic_payment_methods=automatic,
         capture_method=read_enum(params["capture_method"], "capture_method", CAPTURE_METHODS)
@@ -193,7 +188,7 @@ def confirm_intent(call: Call) -> dict[str, Any]:
             param="payment_method",
         )
     intent["payment_method"] = payment_method
-    _enter_status(
+    enter_status(
         intent,
         "requires_capture" if intent["capture_method"] == "manual" else "succeeded",
         call.now,
@@ -218,7 +213,7 @@ def cancel_intent(call: Call) -> dict[str, Any]:
             f"{', '.join(CANCELABLE)}.",
             code=UNEXPECTED_STATE,
         )
-    _enter_status(intent, "canceled", call.now)
+    enter_status(intent, "canceled", call.now)
     intent["cancellation_reason"] = reason
     return render_intent(intent, expand)
 
@@ -232,83 +227,8 @@ def set_status(call: Call) -> dict[str, Any]:
     intent = _get(call)
     if status not in ("requires_payment_method",) and intent["payment_method"] is None:
         intent["payment_method"] = "pm_card_visa"
-    _enter_status(intent, status, call.now)
+    enter_status(intent, status, call.now)
     return render_intent(intent, expand)
-
-
-def new_succeeded_intent(amount: int, currency: str, now: float) -> dict[str, Any]:
-    """The PaymentIntent a completed Checkout Session leaves behind."""
-    intent = _new_intent(amount, currency, now)
-    intent["payment_method"] = "pm_card_visa"
-    _enter_status(intent, "succeeded", now)
-    return intent
-
-
-def render_intent(intent: dict[str, Any], expand: set[str]) -> dict[str, Any]:
-    body = dict(intent)
-    body["amount_details"] = render_amount_details(intent, expand)
-    return body
-
-
-def _new_intent(amount: int, currency: str, now: float) -> dict[str, Any]:
-    intent_id = new_id("pi")
-    return {
-        "id": intent_id,
-        "object": "payment_intent",
-        "amount": amount,
-        "amount_capturable": 0,
-        "amount_details": {},
-        "amount_received": 0,
-        "application": None,
-        "application_fee_amount": None,
-        "automatic_payment_methods": {"allow_redirects": "always", "enabled": True},
-        "canceled_at": None,
-        "cancellation_reason": None,
-        "capture_method": "automatic_async",
-        "client_secret": new_client_secret(intent_id),
-        "confirmation_method": "automatic",
-        "created": int(now),
-        "currency": currency,
-        "customer": None,
-        "description": None,
-        "excluded_payment_method_types": None,
-        "last_payment_error": None,
-        "latest_charge": None,
-        "livemode": False,
-        "metadata": {},
-        "next_action": None,
-        "on_behalf_of": None,
-        "payment_method": None,
-        "payment_method_configuration_details": None,
-        "payment_method_options": {},
-        "payment_method_types": ["card"],
-        "processing": None,
-        "receipt_email": None,
-        "review": None,
-        "setup_future_usage": None,
-        "shipping": None,
-        "source": None,
-        "statement_descriptor": None,
-        "statement_descriptor_suffix": None,
-        "status": "requires_payment_method",
-        "transfer_data": None,
-        "transfer_group": None,
-    }
-
-
-def _enter_status(intent: dict[str, Any], status: str, now: float) -> None:
-    """Move to ``status`` and keep the money fields consistent with it."""
-    intent["status"] = status
-    intent["next_action"] = (
-        {"type": "use_stripe_sdk", "use_stripe_sdk": {}} if status == "requires_action" else None
-    )
-    intent["processing"] = {"type": "card"} if status == "processing" else None
-    intent["amount_capturable"] = intent["amount"] if status == "requires_capture" else 0
-    intent["amount_received"] = intent["amount"] if status == "succeeded" else 0
-    if status in ("succeeded", "requires_capture") and intent["latest_charge"] is None:
-        intent["latest_charge"] = new_id("ch")
-    if status == "canceled":
-        intent["canceled_at"] = int(now)
 
 
 def _get(call: Call) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import checkout_list
 from . import checkout_sessions as sessions
 from . import payment_intents as intents
 from .call import Handler
@@ -23,6 +24,7 @@ INTENT = "/v1/payment_intents/{intent}"
 
 ROUTES = (
     RouteSpec("POST", "/v1/checkout/sessions", sessions.create_session),
+    RouteSpec("GET", "/v1/checkout/sessions", checkout_list.list_sessions),
     RouteSpec("GET", SESSION, sessions.retrieve_session),
     RouteSpec("POST", SESSION, sessions.update_session, "session"),
     RouteSpec("GET", SESSION + "/line_items", sessions.list_line_items),

@@ -40,11 +40,13 @@ class EmulatorState:
     ``checkout_sessions[id]`` is the session as Stripe returns it unexpanded, plus
     ``line_items``: the full ordered list of ``item`` dicts. ``payment_intents[id]`` is the
     PaymentIntent; its ``amount_details["line_items"]``, when set, is a plain list.
+    ``shipping_rates[id]`` is a ShippingRate made from a session's ``shipping_rate_data``.
     ``write_count`` counts successful state-changing POSTs (replays are not writes).
     """
 
     checkout_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     payment_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shipping_rates: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotency: IdempotencyCache = field(default_factory=IdempotencyCache)
     write_count: int = 0
     locks: ObjectLocks = field(default_factory=ObjectLocks, repr=False)

@@ -7,7 +7,7 @@
 // goes through `actions.runServerUpdate(() => fetch(...))`, so that Stripe.js reads the session
 // again after the service changed it. Without a publishable key (sandbox mode) the page loads a
 // local stand-in of the same shape (stripe-sandbox.js) that talks to the emulated Stripe.
-// view.js draws the page from `state`.
+// view.js draws the page from `state`; address.js has the shipping address form.
 'use strict';
 
 const STRIPE_JS = 'https://js.stripe.com/clover/stripe.js'; // clover: initCheckout + loadActions
@@ -16,9 +16,11 @@ const STORE = 'amount-updater-demo:session';
 
 const state = {
   stripe: null,    // Stripe.js's Stripe object, or the sandbox stand-in
+  sandbox: false,  // Stripe emulated in this server (tax at its sandbox rates)
   currency: 'usd',
   catalog: null,   // {currency, products, shipping_rates}
-  session: null,   // {id, token, clientSecret}: kept in sessionStorage, its id in the URL
+  session: null,   // {id, token, clientSecret, shipTo?}: in sessionStorage, its id in the URL
+  serving: null,   // ids of the shipping rates that serve shipTo's country (null: no address)
   checkout: null,  // {actions, paymentElement}: Stripe.js's Checkout for the session
   cart: null,      // the last cart the service answered
   busy: false,
@@ -32,6 +34,7 @@ const MESSAGES = {
     + `${money(p.maximum)}; this cart comes to ${money(p.amount)}.`,
   invalid_discount_code: (p) => (p.min_subtotal === undefined ? null
     : `This code needs items worth at least ${money(p.min_subtotal)}.`),
+  country_not_served: (p) => notServedMessage(p),
 };
 
 function shopperMessage(problem, status) {
@@ -81,7 +84,7 @@ function remember(session) {
 // would be: nothing was paid on it.
 function forget() {
   state.checkout?.paymentElement.destroy();
-  state.checkout = state.cart = null;
+  state.checkout = state.cart = state.serving = null;
   remember(null);
 }
 
@@ -170,6 +173,7 @@ async function pay() {
 async function loadCatalog(currency) {
   state.catalog = await api('GET', `/v1/catalog?currency=${encodeURIComponent(currency)}`);
   state.currency = currency;
+  await loadServing();
   renderCatalog();
 }
 
@@ -184,6 +188,7 @@ async function restore() {
       : 'Ready: add a product to start.';
   }
   remember(stored);
+  fillAddressForm(stored.shipTo);
   try {
     state.cart = await readCart();
   } catch (error) {
@@ -244,6 +249,7 @@ function bind() {
     await serverUpdate('DELETE', '/discount');
     return 'Discount removed.';
   }));
+  bindAddress();
   $('pay').addEventListener('click', () => run(pay));
   $('new-order').addEventListener('click', () => run(async () => {
     forget();
@@ -259,10 +265,14 @@ function loadScript(src) {
 // Which Stripe.js: the real one with the server's test-mode publishable key, or (sandbox mode,
 // no key) the local stand-in.
 async function start() {
-  const { publishable_key: key, sandbox } = await api('GET', '/_demo/config');
+  const config = await api('GET', '/_demo/config');
+  const { publishable_key: key, sandbox } = config;
+  state.sandbox = sandbox;
+  renderCountries(config.shipping_countries ?? []);
   $('mode-note').dataset.mode = sandbox ? 'sandbox' : 'test';
   $('mode-note').textContent = sandbox
-    ? 'Sandbox. Stripe is emulated inside this server: no real payment is ever made.'
+    ? 'Sandbox. Stripe is emulated inside this server: no real payment is ever made, and tax '
+      + 'comes from fixed sandbox rates per country, not from Stripe Tax.'
     : 'Test mode. Stripe.js runs with a test key: pay with a Stripe test card.';
   $('pay').textContent = sandbox ? 'Pay (sandbox)' : 'Pay';
   if (!key && !sandbox) throw new Error('This server has no Stripe publishable key for the demo.');

@@ -120,6 +120,10 @@ function render() {
   setAmount($('subtotal'), cart?.amount_subtotal ?? 0);
   setAmount($('discount-amount'), cart?.amount_discount ?? 0, cart?.amount_discount ? '−' : '');
   setAmount($('shipping-amount'), cart?.amount_shipping ?? 0);
+  // Stripe's tax (null where Stripe computes none); in sandbox mode, at the emulator's rates.
+  $('tax-row').hidden = cart?.amount_tax === null;
+  $('tax-label').textContent = state.sandbox ? 'Tax (sandbox rates)' : 'Tax';
+  setAmount($('tax-amount'), cart?.amount_tax ?? 0);
   setAmount($('total'), cart?.amount_total ?? 0);
   $('discount-applied').textContent = cart?.discount ? `Code ${cart.discount.code} applied.` : '';
 
@@ -140,6 +144,7 @@ function render() {
   $('discount-input').disabled ||= noSession;
   $('discount-apply').disabled ||= noSession;
   $('discount-remove').disabled ||= !cart?.discount;
+  renderAddress(noSession);
   $('pay').disabled ||= noSession;
   $('pay').hidden = locked;
   $('new-order').hidden = !locked;

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from amount_updater.runtime import YOUNG_COLLECTION_THRESHOLD, tune_garbage_collector
+from amount_updater.gc_tuning import YOUNG_COLLECTION_THRESHOLD, tune_garbage_collector
 
 
 @pytest.fixture

@@ -23,12 +23,12 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from amount_updater.api.problems import internal_error, problem_response
 from amount_updater.observability import context
 from amount_updater.observability.metrics import Metrics
+from amount_updater.problems import internal_error, problem_response
 
 logger = logging.getLogger("amount_updater.request")
-error_logger = logging.getLogger("amount_updater.api.problems")
+error_logger = logging.getLogger("amount_updater.problems")
 
 REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._\-]{1,100}")  # cannot forge a log line
@@ -50,7 +50,7 @@ class _TooLarge(HTTPException):
         super().__init__(413, f"Request bodies are limited to {max_bytes} bytes.")
 
 
-class EdgeMiddleware:
+class RequestMiddleware:
     def __init__(
         self,
         app: ASGIApp,

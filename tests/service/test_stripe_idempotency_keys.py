@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 import pytest
 
-from amount_updater.service.stripe_keys import derive_key
+from amount_updater.service.stripe_idempotency_keys import derive_key
 from amount_updater.stripe_gateway.models import KeepLine, NewLine
 
 METADATA = {"amount_updater_rev": "3", "amount_updater_discount": ""}
@@ -18,9 +18,11 @@ LINES = (
     KeepLine("li_2", 2),
     NewLine("Gift Wrap", 500, 1, {"product_id": "gift_wrap"}),
 )
-# What this derivation gives for these: the caller's scope and key are now part of the state
-# (the previous release hashed the caller's key apart and gave f875d52c...).
-PINNED = "au-cs-update-5bec1191ea8d7d2d463b430e211c0e76a348ad55"
+# What this derivation gives for these: a new line now carries its tax code and behaviour
+# (the previous release gave 5bec1191..., the one before, hashing the caller's key apart,
+# f875d52c...). A retry across such a release is still applied once: its request marker is on
+# the object, and a pending write is settled with the key it was sent with.
+PINNED = "au-cs-update-6fd4fa11647ffa84f4d292b319126b28942b2718"
 
 
 def test_the_derivation_is_pinned():

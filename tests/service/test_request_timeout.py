@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from amount_updater.errors import NotFound, StripeTimeout
-from amount_updater.service.budget import within
+from amount_updater.service.request_timeout import within
 
 
 class TestWithin:

@@ -1,91 +1,17 @@
-"""Request and response models of the JSON API. Requests reject unknown fields, so a price or
-total sent by a browser is refused, never silently dropped."""
+"""What the API answers: carts, created objects, the catalog, health, and RFC 9457 problems.
+All amounts are integers in the currency's minor unit."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import asdict
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from amount_updater.service.cart import CartView
 from amount_updater.service.object_service import Created as CreatedObject
 
-ProductId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$", examples=["gift_wrap"])]
-RateId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$", examples=["express"])]
-DiscountCode = Annotated[str, Field(min_length=1, max_length=40, examples=["SAVE10"])]
-CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
-CurrencyCode = Annotated[
-    str, Field(pattern=CURRENCY_PATTERN, description="ISO 4217, any case", examples=["usd"])
-]
-Quantity = Annotated[int, Field(ge=1, le=999)]
 ObjectKind = Literal["checkout.session", "payment_intent", "quote"]
-SESSION_ID_PATTERN = r"^cs_[A-Za-z0-9_]{1,250}$"
-INTENT_ID_PATTERN = r"^pi_[A-Za-z0-9_]{1,250}$"
-OBJECT_ID_PATTERN = r"^(cs|pi)_[A-Za-z0-9_]{1,250}$"
-
-
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ItemIn(Request):
-    product_id: ProductId
-    quantity: Quantity = 1
-
-
-class CartIn(Request):
-    currency: CurrencyCode
-    items: Annotated[list[ItemIn], Field(max_length=100)]
-    shipping_rate_id: RateId | None = None
-    discount_code: DiscountCode | None = None
-
-    def item_pairs(self) -> list[tuple[str, int]]:
-        return [(item.product_id, item.quantity) for item in self.items]
-
-
-class CheckoutSessionCreate(CartIn):
-    return_url: Annotated[str, Field(pattern=r"^https?://", max_length=2048)] | None = Field(
-        default=None,
-        description=(
-            "Where Stripe brings the customer back after a redirect-based payment method; on an"
-            " origin in AMOUNT_UPDATER_RETURN_URL_ORIGINS. Omit to use AMOUNT_UPDATER_RETURN_URL."
-        ),
-    )
-
-
-class CartReplace(Request):
-    items: Annotated[list[ItemIn], Field(max_length=100)]
-    shipping_rate_id: RateId | None = None
-    discount_code: DiscountCode | None = None
-
-    def item_pairs(self) -> list[tuple[str, int]]:
-        return [(item.product_id, item.quantity) for item in self.items]
-
-
-class ItemAdd(Request):
-    product_id: ProductId
-    quantity: Quantity = 1
-
-
-class QuantitySet(Request):
-    quantity: Annotated[int, Field(ge=0, le=999, description="0 removes the product")]
-
-
-class ShippingSet(Request):
-    shipping_rate_id: RateId
-
-
-class DiscountSet(Request):
-    code: DiscountCode
-
-
-class TokenCreate(Request):
-    object_id: Annotated[str, Field(pattern=OBJECT_ID_PATTERN)]
-
-
-class LegacyAmountUpdate(Request):
-    checkout_session_id: Annotated[str, Field(pattern=SESSION_ID_PATTERN)]
-    product_id: ProductId
 
 
 class CartItem(BaseModel):
@@ -114,6 +40,18 @@ class Discount(BaseModel):
     amount: int = Field(description="0 while the cart is below the code's minimum subtotal")
 
 
+class ShippingAddressHeld(BaseModel):
+    """The shipping address the customer entered, as Stripe holds it."""
+
+    name: str
+    line1: str
+    line2: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    country: str
+
+
 class Cart(BaseModel):
     """The cart as recomputed from the catalog. All amounts are integers in minor units."""
 
@@ -125,10 +63,16 @@ class Cart(BaseModel):
     items: list[CartItem]
     other_items: list[OtherItem]
     shipping: Shipping | None
+    shipping_address: ShippingAddressHeld | None = None
     discount: Discount | None
     amount_subtotal: int
     amount_discount: int
     amount_shipping: int
+    amount_tax: int | None = Field(
+        default=None,
+        description="Tax as Stripe computed it (Checkout Sessions; 0 until Stripe Tax has an"
+        " address); null where Stripe computes none (quotes, PaymentIntents)",
+    )
     amount_total: int = Field(description="After a change: the total Stripe now holds")
 
     @classmethod
@@ -166,12 +110,16 @@ class Cart(BaseModel):
             )
             if priced.shipping
             else None,
+            shipping_address=ShippingAddressHeld(**asdict(priced.ship_to))
+            if priced.ship_to
+            else None,
             discount=Discount(code=priced.discount.code, amount=priced.discount.amount)
             if priced.discount
             else None,
             amount_subtotal=priced.subtotal,
             amount_discount=priced.discount_total,
             amount_shipping=priced.shipping_total,
+            amount_tax=view.amount_tax,
             amount_total=view.amount_total,
         )
 
