@@ -10,11 +10,13 @@ LOWEST := .venv-lowest
 
 .PHONY: install run test test-lowest check lint format openapi lock bench clean
 
-$(STAMP): pyproject.toml
+EMULATOR := packages/stripe-emulator
+
+$(STAMP): pyproject.toml $(EMULATOR)/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "amount-updater needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e $(EMULATOR) -e ".[dev,sandbox]"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -33,18 +35,18 @@ contract: $(STAMP)
 	$(BIN)/pytest -m contract tests/contract
 	$(BIN)/pytest tests/contract
 
-$(LOWEST)/.installed-stamp: pyproject.toml
+$(LOWEST)/.installed-stamp: pyproject.toml $(EMULATOR)/pyproject.toml
 	$(PYTHON) -m venv $(LOWEST)
 	$(LOWEST)/bin/pip install --quiet --upgrade pip
-	$(LOWEST)/bin/pip install --quiet -e ".[dev]" "fastapi==$(LOWEST_FASTAPI)"
+	$(LOWEST)/bin/pip install --quiet -e $(EMULATOR) -e ".[dev,sandbox]" "fastapi==$(LOWEST_FASTAPI)"
 	@touch $@
 
 test-lowest: $(LOWEST)/.installed-stamp
 	$(LOWEST)/bin/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src $(EMULATOR)/src tests benchmarks scripts
+	$(BIN)/ruff format --check src $(EMULATOR)/src tests benchmarks scripts
 	$(BIN)/mypy
 
 check: lint test

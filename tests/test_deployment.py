@@ -14,7 +14,7 @@ import pytest
 
 from amount_updater.config import Settings, SettingsError
 from amount_updater.deployment import check_start, demo_storefront_key, stripe_mode
-from amount_updater.sandbox.emulator import EmulatorState, create_emulator_app
+from stripe_emulator import EmulatorState, create_emulator_app
 from tests.support.servers import free_port, serve_in_thread
 from tests.support.service_process import SANDBOX_ENV, running_service, wait_until_serving
 

@@ -229,3 +229,29 @@ def test_the_lock_is_for_the_images_platform_and_says_how_it_was_made():
     assert "--python-platform x86_64-manylinux_2_28" in command
     assert command.endswith("-o requirements.lock")
     assert command in (ROOT / "Makefile").read_text(), "`make lock` runs another command"
+
+
+def test_a_production_install_carries_no_stripe_emulator(installed: Installed):
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        assert not [name for name in wheel.namelist() if "emulator" in name]
+        (metadata_name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = wheel.read(metadata_name).decode()
+    assert 'amount-updater-stripe-emulator==0.1.0; extra == "sandbox"' in metadata
+    python = installed.venv / "bin" / "python"
+    probe = subprocess.run(
+        [str(python), "-c", "import stripe_emulator"], capture_output=True, text=True
+    )
+    assert probe.returncode != 0
+
+
+def test_without_the_emulator_the_sandbox_refuses_to_start(installed: Installed, tmp_path: Path):
+    result = subprocess.run(
+        [str(installed.venv / "bin" / "amount-updater"), "serve", "--sandbox", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 2
+    assert "the Stripe emulator is not installed; install the sandbox extra" in result.stderr

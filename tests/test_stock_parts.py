@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = [*(ROOT / "src").rglob("*.py"), *(ROOT / "packages").rglob("src/**/*.py")]
 STACK = ("fastapi", "starlette", "httpx", "httpcore", "uvicorn", "aiohttp", "httpx_aiohttp")
 
 
@@ -46,7 +47,7 @@ def private_uses(tree: ast.AST) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+@pytest.mark.parametrize("path", sorted(SOURCES), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_private_name_of_the_stack_is_used(path: Path):
     assert private_uses(ast.parse(path.read_text(), str(path))) == []
 

@@ -24,7 +24,7 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from amount_updater.sandbox.emulator import EmulatorState, create_emulator_app
+from stripe_emulator import EmulatorState, create_emulator_app
 
 LATENCY_S = float(os.environ.get("STAND_IN_LATENCY_S", "0.15"))
 ACCOUNT_PER_S = int(os.environ.get("STAND_IN_ACCOUNT_PER_S", "100"))

@@ -6,6 +6,7 @@ is a line the start logs and goes on.
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from typing import Literal
 
 from amount_updater.catalog.models import Catalog
@@ -29,6 +30,12 @@ def stripe_mode(settings: Settings) -> StripeMode:
             raise SettingsError(
                 f"{ENV_PREFIX}SANDBOX: sandbox mode emulates Stripe, so it takes no Stripe key; "
                 f"unset {ENV_PREFIX}STRIPE_SECRET_KEY or the sandbox"
+            )
+        if find_spec("stripe_emulator") is None:
+            raise SettingsError(
+                f"{ENV_PREFIX}SANDBOX: the Stripe emulator is not installed; install the"
+                " sandbox extra (pip install -e packages/stripe-emulator -e '.[sandbox]', or"
+                " `make install`)"
             )
         return "sandbox"
     if key is None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from amount_updater.sandbox.emulator import EmulatorState, create_emulator_app
 from amount_updater.stripe_gateway import StripeGateway
+from stripe_emulator import EmulatorState, create_emulator_app
 
 from .flows import RECORDED, Recorder, differences, load, redact, run_flows, save
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from amount_updater.sandbox.emulator import EmulatorState, create_emulator_app
+from stripe_emulator import EmulatorState, create_emulator_app
 from tests.support import spec_checks
 from tests.support.recording_asgi import Recorder
 from tests.support.servers import serve_in_thread

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from amount_updater.sandbox.emulator import EmulatorState, create_emulator_app
+from stripe_emulator import EmulatorState, create_emulator_app
 from tests.support.servers import serve_in_thread
 from tests.support.service_process import running_service
 

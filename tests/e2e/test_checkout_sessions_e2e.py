@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from amount_updater.sandbox.emulator import EmulatorState
+from stripe_emulator import EmulatorState
 from tests.e2e.conftest import API_KEY
 
 PRICES = {  # the sample catalog, per currency

@@ -20,7 +20,7 @@ import httpx
 import pytest
 import redis
 
-from amount_updater.sandbox.emulator import EmulatorState, create_emulator_app
+from stripe_emulator import EmulatorState, create_emulator_app
 from tests.support.faulty_stripe import FaultPlan, FaultyStripe
 from tests.support.redis_server import RedisServer, running_redis
 from tests.support.servers import serve_in_thread

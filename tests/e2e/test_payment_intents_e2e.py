@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from amount_updater.sandbox.emulator import EmulatorState
+from stripe_emulator import EmulatorState
 from tests.e2e.conftest import API_KEY
 from tests.e2e.test_checkout_sessions_e2e import PRICES, percent_off
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from amount_updater.sandbox.emulator import EmulatorState
+from stripe_emulator import EmulatorState
 from tests.e2e.conftest import API_KEY
 from tests.support.service_process import running_service
 

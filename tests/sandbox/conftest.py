@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 import stripe
 
-from amount_updater.sandbox.emulator import EmulatorState, create_emulator_app
+from stripe_emulator import EmulatorState, create_emulator_app
 from tests.support import spec_checks
 from tests.support.recording_asgi import Recorder
 from tests.support.servers import serve_in_thread

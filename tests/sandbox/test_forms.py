@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stripe._encode import _api_encode
 
-from amount_updater.sandbox.emulator.errors import StripeError
-from amount_updater.sandbox.emulator.forms import decode_form
-from amount_updater.sandbox.emulator.params import read_list
+from stripe_emulator.errors import StripeError
+from stripe_emulator.forms import decode_form
+from stripe_emulator.params import read_list
 
 
 def test_decodes_nested_line_items_metadata_and_expand():

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from amount_updater.sandbox.emulator.sandbox_tax import (
+from stripe_emulator.sandbox_tax import (
     SANDBOX_RATES,
     Tax,
     destination,

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import stripe
 
-from amount_updater.sandbox.emulator import EmulatorState, create_emulator_app
+from stripe_emulator import EmulatorState, create_emulator_app
 from tests.support.servers import serve_in_thread
 
 from .helpers import FakeClock

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from amount_updater.sandbox import emulator
+import stripe_emulator as emulator
 from amount_updater.stripe_gateway.wire import USER_AGENT
 from tests.support.recording_asgi import Recorder
 from tests.support.spec_checks import emulator_violations

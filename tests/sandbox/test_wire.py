@@ -124,7 +124,7 @@ async def test_mounted_under_a_prefix(state, clock):
     from starlette.applications import Starlette
     from starlette.routing import Mount
 
-    from amount_updater.sandbox.emulator import create_emulator_app
+    from stripe_emulator import create_emulator_app
 
     outer = Starlette(
         routes=[Mount("/_sandbox/stripe", app=create_emulator_app(state, clock=clock))]

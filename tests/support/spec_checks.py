@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from respx.models import Call
 
-from amount_updater.sandbox.emulator import create_emulator_app
+from stripe_emulator import create_emulator_app
 from tests.support.recording_asgi import Exchange, Recorder, RecordingApp
 from tests.support.stripe_spec import check_answer, check_request
 

@@ -4,7 +4,7 @@ storefront, which app.py may also serve with a test-mode publishable key.
 
 The app mounts the emulator at SANDBOX_STRIPE_PATH and points its Stripe gateway at
 ``<own address>/_sandbox/stripe`` with SANDBOX_STRIPE_KEY, so the gateway runs the same HTTP code
-it runs against api.stripe.com. The emulator is :mod:`amount_updater.sandbox.emulator`; the demo
+it runs against api.stripe.com. The emulator is :mod:`stripe_emulator`; the demo
 storefront is :mod:`amount_updater.sandbox.demo`.
 """
 

@@ -2,7 +2,7 @@
 shopper enters -> the shipping rates that serve it -> tax -> total).
 
 `amount-updater serve` in sandbox mode turns on automatic tax (computed by the emulator at its
-sandbox rates, :mod:`amount_updater.sandbox.emulator.sandbox_tax`) and shipping-address
+sandbox rates, :mod:`stripe_emulator.sandbox_tax`) and shipping-address
 collection, unless the environment or a .env file sets them. Address collection needs every
 shipping rate of the catalog to name the countries it serves; with a catalog whose rates do not,
 it stays off rather than refusing to start.

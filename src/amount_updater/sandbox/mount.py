@@ -1,13 +1,19 @@
-"""Mounts the Stripe emulator into the app (sandbox mode only)."""
+"""Mounts the Stripe emulator into the app (sandbox mode only).
+
+The emulator is its own distribution (`amount-updater-stripe-emulator`, the `sandbox` extra), so
+a production install carries no fake Stripe: it is imported here, when a sandbox is mounted.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from amount_updater.sandbox.emulator import EmulatorState, create_emulator_app
+if TYPE_CHECKING:
+    from stripe_emulator import EmulatorState
 
 SANDBOX_STRIPE_PATH = "/_sandbox/stripe"
 SANDBOX_STRIPE_KEY = "sk_test_sandbox"  # the emulator accepts any sk_test_ key
@@ -20,6 +26,8 @@ def mount_sandbox(
     state: EmulatorState | None = None,
 ) -> EmulatorState:
     """Mount an emulator (over `state`, or a fresh one) at SANDBOX_STRIPE_PATH; return its state."""
+    from stripe_emulator import EmulatorState, create_emulator_app
+
     emulator_state = EmulatorState() if state is None else state
     app.mount(
         SANDBOX_STRIPE_PATH,

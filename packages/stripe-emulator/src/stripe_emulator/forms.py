@@ -4,7 +4,7 @@ stripe-python sends ``line_items[0][price_data][currency]=usd``, ``metadata[k]=v
 ``expand[0]=line_items``; curl users often write ``expand[]=line_items``. Decoding is
 schema-free, so array indexes stay dict keys (``{"0": {...}}``): only the route knows whether
 ``metadata[0]`` is a hash key or ``line_items[0]`` an array slot, and it converts with
-:func:`amount_updater.sandbox.emulator.params.read_list`.
+:func:`stripe_emulator.params.read_list`.
 """
 
 from __future__ import annotations
