@@ -2,7 +2,7 @@
 
 Amounts are always integers in the currency's minor unit, as Stripe's API expects them
 (1000 = 10.00 USD, 1000 = 1,000 JPY, 1000 = 1.000 KWD). Sources: docs.stripe.com/currencies,
-summarised in stripe-api-notes.md §3.5.
+docs.stripe.com/currencies.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ THREE_DECIMAL = frozenset(("bhd", "jod", "kwd", "omr", "tnd"))
 MAX_AMOUNT = 99_999_999  # "The amount value supports up to eight digits"
 
 # Minimum charge per currency, in minor units. USD $0.50 is documented; the others are Stripe's
-# currency page as quoted by secondary sources (UNCONFIRMED, see stripe-api-notes.md §3.5), so a
+# currency page as quoted by secondary sources (UNCONFIRMED), so a
 # currency missing here falls back to no client-side minimum and Stripe has the last word.
 MINIMUM_CHARGE: dict[str, int] = {
     "usd": 50,

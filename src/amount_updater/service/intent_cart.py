@@ -1,7 +1,7 @@
 """The cart kept on a PaymentIntent itself, so that the service stays stateless.
 
 Stripe keeps no cart for a PaymentIntent, so the selection lives in the intent's metadata
-(Stripe's limits: 50 keys, 40-character keys, 500-character values, stripe-api-notes.md §3.4),
+(Stripe's limits: 50 keys, 40-character keys, 500-character values, docs.stripe.com/api/metadata),
 and is mirrored in `amount_details` so that Stripe's Dashboard shows what was bought.
 
 An intent created elsewhere, without the service's metadata, is adopted: its amount at that

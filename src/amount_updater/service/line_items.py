@@ -4,7 +4,7 @@ Stripe's update replaces the array: an existing line item survives only if its i
 every line item the service did not add is retransmitted by id, untouched. The service's own
 lines are kept by id when their unit price still matches (changing only the quantity), and
 replaced by a new price_data line when the price changed (re-pricing an id in place is
-UNCONFIRMED in the Stripe notes §1.2, so it is never attempted).
+UNCONFIRMED in Stripe's API reference, so it is never attempted).
 
 Shipping is a shipping option (`shipping_rate_data`), so that Stripe, receipts and tax treat it
 as shipping. Sessions written before that carry it as a line item tagged with its rate: such a

@@ -25,8 +25,8 @@ from amount_updater.stripe_gateway.wire import AnswerTooLarge
 logger = logging.getLogger("amount_updater.stripe_gateway.gateway")
 
 # Stripe error codes that mean "this object can no longer change". The session one is what
-# Stripe's client-side endpoints answer; the server-side code is UNCONFIRMED (notes §1.8), so the
-# service checks status before writing and this is the fallback for a race with completion.
+# Stripe's client-side endpoints answer; the server-side code is UNCONFIRMED, so the service
+# checks status before writing and this is the fallback for a race with completion.
 OUT_OF_RANGE_CODES = frozenset({"amount_too_small", "amount_too_large"})
 NOT_UPDATABLE_CODES = frozenset(
     {"checkout_not_active_session", "checkout_succeeded_session", "payment_intent_unexpected_state"}

@@ -1,7 +1,7 @@
 """PaymentIntent ``amount_details`` (payment line items): parsing, merge, arithmetic checks.
 
 Rules from stripe-python 16.1.0's PaymentIntent params and
-docs.stripe.com/payments/payment-line-items (notes §3.3). The arithmetic Stripe enforces,
+docs.stripe.com/payments/payment-line-items. The arithmetic Stripe enforces,
 whenever line items are present:
 
     amount == sum(unit_cost * quantity - line discount_amount + line tax) + shipping.amount

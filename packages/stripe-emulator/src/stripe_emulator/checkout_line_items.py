@@ -1,5 +1,5 @@
 """Checkout Session line items: building ``item`` objects from ``price_data`` and applying the
-whole-array update semantics of ``POST /v1/checkout/sessions/{id}`` (notes §1.2).
+whole-array update semantics of ``POST /v1/checkout/sessions/{id}``.
 
 Every function here returns new dicts and never mutates its inputs, so a refused update leaves
 the stored session untouched. A stored item carries, besides Stripe's fields, private keys
@@ -26,7 +26,7 @@ from .params import (
     require,
 )
 
-MAX_LINE_ITEMS = 100  # payment mode (notes §1.7); applied to updates too (UNCONFIRMED, strict)
+MAX_LINE_ITEMS = 100  # payment mode; applied to updates too (UNCONFIRMED, strict)
 MAX_QUANTITY = 999_999
 # adjustable_quantity defaults: "By default this value is 99" / "By default this value is 0".
 DEFAULT_MAXIMUM = 99
@@ -133,7 +133,7 @@ def _updated_existing(
         # The spec: "To update an existing line item, specify its id along with the new values
         # of the fields to update", and price_data is one of those fields. So the line keeps its
         # id and gets a new inline Price (new price id, new product name as its description).
-        # Documented, not seen live (UNCONFIRMED, notes §1.2).
+        # Documented, not seen live (UNCONFIRMED).
         price_prefix = child(prefix, "price_data")
         price, product = build_price(
             read_dict(entry["price_data"], price_prefix), price_prefix, now

@@ -22,7 +22,7 @@ from .lists import first_page, paginate
 from .metadata import merge_metadata
 from .params import child, read_enum, read_expand, read_str, reject_unknown, require
 
-# embedded_page and hosted_page do not support server-side line item updates (notes §1.3);
+# embedded_page and hosted_page do not support server-side line item updates;
 # `form` is the documented alternative, so it is allowed (UNCONFIRMED).
 LINE_ITEM_UPDATE_UI_MODES = ("elements", "form")
 SHIPPING_OPTIONS_UI_MODES = ("elements",)
@@ -50,7 +50,7 @@ CREATE_PARAMS = (
     "permissions",
     "expand",
 )
-# The GA update params of stripe-python 16.1.0 (notes §1.1) minus payment_intent_data, which
+# The GA update params of stripe-python 16.1.0 minus payment_intent_data, which
 # is not emulated; anything else (discounts, currency, expires_at, mode...) is unknown.
 UPDATE_PARAMS = ("line_items", "metadata", "shipping_options", "collected_information", "expand")
 EXPANDABLE = ("line_items", "payment_intent")
@@ -229,8 +229,8 @@ def _get(call: Call) -> dict[str, Any]:
 
 def _require_open(session: dict[str, Any], action: str) -> None:
     if session["status"] != "open":
-        # Stripe's exact error for a complete/expired session is UNCONFIRMED (notes §1.8); this
-        # code and message are the ones third-party captures show from Checkout's client API.
+        # Stripe's exact error for a complete/expired session is UNCONFIRMED; this code and
+        # message are the ones third-party captures show from Checkout's client API.
         raise invalid_state(
             "This Checkout Session is no longer active. "
             f"It has a status of {session['status']} and cannot be {action}.",

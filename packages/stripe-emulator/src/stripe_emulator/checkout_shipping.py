@@ -206,7 +206,7 @@ def recompute_totals(session: dict[str, Any], rates: Mapping[str, dict[str, Any]
     session["line_items"] = items
     subtotal = sum(item["amount_subtotal"] for item in items)
     options = session["shipping_options"]
-    # Which option is selected after shipping_options is replaced is UNCONFIRMED (notes §1.6):
+    # Which option is selected after shipping_options is replaced is UNCONFIRMED:
     # the emulator selects the first one.
     shipping = options[0]["shipping_amount"] if options else 0
     shipping_tax = sandbox_tax.NO_TAX

@@ -1,6 +1,6 @@
 """Currencies: which ones exist, their minor-unit rules and minimum charge amounts.
 
-Amounts on the wire are integers in the currency's minor unit (notes §3.5).
+Amounts on the wire are integers in the currency's minor unit.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ SUPPORTED = _codes(
 
 ZERO_DECIMAL = _codes("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf")
 
-# "these API calls require the least-significant (last) digit to be 0" (notes §3.5).
+# "these API calls require the least-significant (last) digit to be 0".
 THREE_DECIMAL = _codes("bhd jod kwd omr tnd")
 
-# Minimum charge in minor units. USD 0.50 is from Stripe's API reference (notes §3.5); every other
+# Minimum charge in minor units. USD 0.50 is from Stripe's API reference; every other
 # value comes from secondary sources quoting docs.stripe.com/currencies (UNCONFIRMED). Currencies
 # without a known minimum (krw and the rest) only need a positive amount.
 MINIMUM_CHARGE = {

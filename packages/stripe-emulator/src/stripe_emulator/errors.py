@@ -98,7 +98,7 @@ def unrecognized_url(method: str, path: str) -> StripeError:
 
 
 def lock_timeout() -> StripeError:
-    # Message verbatim from docs.stripe.com/rate-limits (notes §4.2). Stripe marks these retryable.
+    # Message verbatim from docs.stripe.com/rate-limits. Stripe marks these retryable.
     return StripeError(
         429,
         "This object can't be accessed right now because another API request or Stripe process "

@@ -1,6 +1,6 @@
 """Stripe's idempotency layer: replay saved responses, refuse reused or in-flight keys.
 
-Rules (docs.stripe.com/api/idempotent_requests, notes §4.1): the status and body of the first
+Rules (docs.stripe.com/api/idempotent_requests): the status and body of the first
 request under a key are saved whether it succeeded or failed, except parameter-validation 400s
 and 429s; a replay carries ``Idempotent-Replayed: true``; keys are pruned after 24 hours.
 

@@ -17,7 +17,7 @@ def list_object(data: Sequence[dict[str, Any]], *, has_more: bool, url: str) -> 
 
 
 def first_page(items: Sequence[dict[str, Any]], url: str) -> dict[str, Any]:
-    """What an expanded list property holds: only the first page (notes §1.7)."""
+    """What an expanded list property holds: only the first page."""
     return list_object(items[:DEFAULT_LIMIT], has_more=len(items) > DEFAULT_LIMIT, url=url)
 
 

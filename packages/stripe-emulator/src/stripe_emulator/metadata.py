@@ -1,6 +1,6 @@
 """Stripe metadata: limits and the merge/unset rules shared by every object.
 
-Limits from docs.stripe.com/api/metadata (notes §3.4): at most 50 keys, keys up to 40
+Limits from docs.stripe.com/api/metadata: at most 50 keys, keys up to 40
 characters without square brackets, values up to 500 characters, all strings. On update a
 ``metadata[k]=""`` unsets one key and ``metadata=""`` unsets them all.
 """

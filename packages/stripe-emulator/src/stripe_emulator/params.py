@@ -15,7 +15,7 @@ from .errors import invalid_param, parameter_missing, parameter_unknown
 
 _INTEGER = re.compile(r"^-?[0-9]+$")
 
-# Stripe's documented ceiling for amounts: eight digits (notes §3.5).
+# Stripe's documented ceiling for amounts: eight digits.
 MAX_AMOUNT = 99_999_999
 
 

@@ -1,8 +1,8 @@
 """PaymentIntents: create, retrieve, update, confirm, cancel, and the emulator's own
 ``set_status`` test helper.
 
-Amount-changing updates follow Stripe's status guard (notes §3.1) and ``amount_details``
-arithmetic (notes §3.3); confirmation always succeeds (any ``pm_…`` id is a working card).
+Amount-changing updates follow Stripe's status guard and ``amount_details``
+arithmetic; confirmation always succeeds (any ``pm_…`` id is a working card).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def update_intent(call: Call) -> dict[str, Any]:
         )
     for field in AMOUNT_FIELDS:
         if field in params and status not in AMOUNT_UPDATABLE:
-            # Message as observed live for `amount` (notes §3.1); the code for this case is
+            # Message as observed live for `amount`; the code for this case is
             # UNCONFIRMED. currency and amount_details are guarded the same way (strict).
             raise invalid_state(
                 f"This PaymentIntent's {field} could not be updated because it has a status of "
@@ -142,7 +142,7 @@ def update_intent(call: Call) -> dict[str, Any]:
     if "amount" in params or "currency" in params:
         check_charge_amount(amount, currency, "amount")
     if "amount" in params or "amount_details" in params:
-        # An amount-only update is checked against the stored line items too (notes §3.3,
+        # An amount-only update is checked against the stored line items too (Stripe's docs,
         # UNCONFIRMED live: the strict reading).
         details, enforce = intent["amount_details"], True
         if "amount_details" in params:
@@ -156,8 +156,8 @@ def update_intent(call: Call) -> dict[str, Any]:
         and status == "requires_action"
         and changes["amount"] != intent["amount"]
     ):
-        # Whether an amount change abandons an in-flight authentication is UNCONFIRMED
-        # (notes §3.1); the emulator abandons it, so the payment has to be confirmed again.
+        # Whether an amount change abandons an in-flight authentication is UNCONFIRMED;
+        # the emulator abandons it, so the payment has to be confirmed again.
         changes.update(status="requires_confirmation", next_action=None)
     intent.update(changes)
     return render_intent(intent, expand)
