@@ -148,6 +148,7 @@ def _service_launch(token_secret: str, workers: int, port: int, upstream_port: i
         "AMOUNT_UPDATER_STRIPE_API_BASE": f"http://127.0.0.1:{upstream_port}",
         "AMOUNT_UPDATER_STRIPE_MAX_RETRIES": "0",
         "AMOUNT_UPDATER_TOKEN_SECRET": token_secret,
+        "AMOUNT_UPDATER_RETURN_URL": "https://shop.example/checkout/done",
         "AMOUNT_UPDATER_LOG_LEVEL": "WARNING",
         # The cost floor: the stand-in has no rate limits, so the service spends no budget.
         "AMOUNT_UPDATER_STRIPE_REQUESTS_PER_SECOND": "0",
