@@ -84,14 +84,13 @@ def check_start(settings: Settings, *, workers: int = 1) -> list[str]:
 
 def check_catalog(settings: Settings, catalog: Catalog) -> None:
     """Refuse settings the catalog cannot honour."""
-    if settings.collect_shipping_address:
+    if settings.collect_shipping_address and catalog.address_countries is None:
         worldwide = sorted(rate.id for rate in catalog.shipping.values() if not rate.countries)
-        if worldwide or not catalog.shipping:
-            raise SettingsError(
-                f"{ENV_PREFIX}COLLECT_SHIPPING_ADDRESS: every shipping rate must list the"
-                " countries it serves (Stripe collects addresses in those only); without"
-                f" countries: {', '.join(worldwide) or 'no shipping rates at all'}"
-            )
+        raise SettingsError(
+            f"{ENV_PREFIX}COLLECT_SHIPPING_ADDRESS: every shipping rate must list the"
+            " countries it serves (Stripe collects addresses in those only); without"
+            f" countries: {', '.join(worldwide) or 'no shipping rates at all'}"
+        )
 
 
 def demo_storefront_key(settings: Settings) -> str | None:

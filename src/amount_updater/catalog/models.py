@@ -150,6 +150,16 @@ class Catalog(_Entry):
     discounts: dict[str, Discount] = Field(default_factory=dict)
 
     @property
+    def address_countries(self) -> frozenset[str] | None:
+        """Where shipping addresses can be collected: the countries the shipping rates serve,
+        when every rate names its own; None when a rate serves everywhere or there is none
+        (Stripe collects addresses in listed countries only)."""
+        rates = self.shipping.values()
+        if not rates or not all(rate.countries for rate in rates):
+            return None
+        return frozenset(country for rate in rates for country in rate.countries)
+
+    @property
     def currencies(self) -> frozenset[str]:
         codes: set[str] = set()
         for product in self.products.values():

@@ -21,8 +21,9 @@ def sandbox_environment(settings: Settings) -> dict[str, str]:
     defaults: dict[str, str] = {}
     if "automatic_tax" not in given:
         defaults[ENV_PREFIX + "AUTOMATIC_TAX"] = "true"
-    if "collect_shipping_address" not in given:
-        rates = load_catalog(settings.catalog_path).shipping.values()
-        if rates and all(rate.countries for rate in rates):
-            defaults[ENV_PREFIX + "COLLECT_SHIPPING_ADDRESS"] = "true"
+    if (
+        "collect_shipping_address" not in given
+        and load_catalog(settings.catalog_path).address_countries is not None
+    ):
+        defaults[ENV_PREFIX + "COLLECT_SHIPPING_ADDRESS"] = "true"
     return defaults

@@ -45,11 +45,8 @@ class SessionDefaults:
     def of(
         cls, catalog: CatalogRepository, *, automatic_tax: bool, collect_address: bool
     ) -> SessionDefaults:
-        countries: set[str] = set()
-        if collect_address:
-            for rate in catalog.catalog.shipping.values():
-                countries.update(rate.countries)
-        return cls(automatic_tax, tuple(sorted(countries)))
+        countries = catalog.catalog.address_countries if collect_address else None
+        return cls(automatic_tax, tuple(sorted(countries or ())))
 
     def options(self, details: CustomerDetails, *, from_server: bool) -> SessionOptions:
         """Stripe's creation options for `details`; 403 for server-only fields from a browser."""
