@@ -39,6 +39,7 @@ from amount_updater.sandbox import (
     mount_demo,
     mount_sandbox,
 )
+from amount_updater.service.change_workflow import ChangeSetup
 from amount_updater.service.checkout_sessions import CheckoutSessionService
 from amount_updater.service.payment_intents import PaymentIntentService
 from amount_updater.service.pricer import CartPricer
@@ -161,13 +162,17 @@ def create_app(
             transport=stripe_transport,
         )
         pricer = CartPricer(catalog, clock)
-        services: dict[str, Any] = {
-            "budget_s": settings.request_budget_s,
-            "clock": clock,
-            "read_ttl_s": settings.cart_read_cache_s,
-            "on_batch": metrics.observe_batch,
-            "on_queued": lambda: _queued(metrics),
-        }
+        changes = ChangeSetup(
+            pricer,
+            gateway,
+            shared.locks,
+            shared.pending,
+            budget_s=settings.request_budget_s,
+            clock=clock,
+            read_ttl_s=settings.cart_read_cache_s,
+            on_batch=metrics.observe_batch,
+            on_queued=lambda: _queued(metrics),
+        )
         caller_limiter = CallerLimiter(
             shared.limiter,
             caller_limits,
@@ -181,18 +186,9 @@ def create_app(
                 pricer=pricer,
                 gateway=gateway,
                 sessions=CheckoutSessionService(
-                    gateway,
-                    pricer,
-                    signer,
-                    shared.locks,
-                    shared.pending,
-                    return_urls=return_urls,
-                    defaults=session_defaults,
-                    **services,
+                    changes, signer, return_urls=return_urls, defaults=session_defaults
                 ),
-                intents=PaymentIntentService(
-                    gateway, pricer, signer, shared.locks, shared.pending, **services
-                ),
+                intents=PaymentIntentService(changes, signer),
                 idempotency=shared.idempotency,
                 readiness=Readiness(
                     gateway, shared.redis, catalog_source, caller_limits.described()

@@ -11,6 +11,7 @@ from amount_updater.catalog.repository import (
     load_catalog,
     parse_catalog,
 )
+from amount_updater.errors import CurrencyNotSupported
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -457,12 +458,6 @@ def test_repository_returns_none_for_an_unknown_shipping_rate(repo):
     assert repo.shipping_rate("teleport") is None
 
 
-def test_repository_finds_a_discount_case_insensitively_and_stripped(repo):
-    discount = repo.discount("  save10\n")
-    assert discount is not None
-    assert discount.code == "SAVE10"
-
-
 def test_repository_lists_products_priced_in_a_currency(repo):
     assert [p.id for p in repo.products_in("kwd")] == ["tshirt"]
     assert [p.id for p in repo.products_in("usd")] == ["tshirt", "stickers"]
@@ -478,19 +473,13 @@ def test_repository_supports_the_currencies_of_its_products(repo):
     assert not repo.supports("eur")
 
 
-def test_active_discount_is_none_once_expired(repo):
-    assert repo.active_discount("ended", NOW) is None
+def test_repository_gives_the_rules_for_a_currency_it_prices(repo):
+    rules = repo.rules("USD", NOW)
+    assert (rules.currency, rules.now) == ("usd", NOW)
+    assert set(rules.catalog.products) == {"tshirt", "stickers"}
 
 
-def test_active_discount_without_expiry(repo):
-    active = repo.active_discount("save10", NOW)
-    assert active is not None
-    assert active.code == "SAVE10"
-
-
-def test_active_discount_of_an_unknown_code_is_none(repo):
-    assert repo.active_discount("NOPE", NOW) is None
-
-
-def test_repository_exposes_the_catalog(repo):
-    assert set(repo.catalog.products) == {"tshirt", "stickers"}
+@pytest.mark.parametrize("currency", ["eur", "us", "usd1"])
+def test_repository_refuses_rules_for_a_currency_it_does_not_price(repo, currency):
+    with pytest.raises(CurrencyNotSupported):
+        repo.rules(currency, NOW)

@@ -211,6 +211,36 @@ class TestJsonBodies:
 
         assert response.status_code == 200, response.text
 
+    @pytest.mark.asyncio
+    async def test_a_text_body_is_415_before_the_idempotency_key_is_looked_at(
+        self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter
+    ):
+        # With a key, the credential is verified for the key's scope (401 if it does not
+        # verify): the body's type is checked before that.
+        response = await client.post(
+            f"/v1/checkout-sessions/{SID}/items",
+            content=b"product_id=mug",
+            headers={
+                "Authorization": "Bearer not-a-token",
+                "Idempotency-Key": "add-1",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+
+        assert response.status_code == 415
+        assert not stripe_mock.calls
+
+    @pytest.mark.asyncio
+    async def test_the_rule_is_the_routes_own_so_an_unknown_path_is_404(
+        self, client: httpx.AsyncClient
+    ):
+        response = await client.post(
+            "/v1/no-such-thing", content=b"a=1", headers={"Content-Type": "text/plain"}
+        )
+
+        assert response.status_code == 404
+        assert_hardened(response)
+
 
 class TestCors:
     @pytest.fixture

@@ -20,12 +20,12 @@ from amount_updater.errors import (
     UnknownShippingRate,
 )
 from amount_updater.pricing import (
+    CartRules,
     Charge,
     PricedDiscount,
     PricedShipping,
     Selection,
     price_cart,
-    require_discount,
 )
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
@@ -104,7 +104,7 @@ def catalog() -> Catalog:
 
 def price(catalog: Catalog, items, currency="usd", shipping=None, code=None, other=0):
     selection = Selection.of(items, shipping_rate_id=shipping, discount_code=code)
-    return price_cart(catalog, currency, selection, now=NOW, other_subtotal=other)
+    return price_cart(CartRules(catalog, currency, NOW), selection, other_subtotal=other)
 
 
 # --- Plain prices ---------------------------------------------------------------------------
@@ -331,33 +331,33 @@ def test_minimum_subtotal_is_inclusive(catalog):
 
 
 def test_require_discount_returns_the_catalog_discount(catalog):
-    discount = require_discount(catalog, " save10", "usd", 2000, now=NOW)
+    discount = CartRules(catalog, "usd", NOW).require_discount(" save10", 2000)
     assert discount.code == "SAVE10"
 
 
 def test_require_discount_refuses_an_unknown_code(catalog):
     with pytest.raises(InvalidDiscountCode, match="Unknown"):
-        require_discount(catalog, "NOPE", "usd", 5000, now=NOW)
+        CartRules(catalog, "usd", NOW).require_discount("NOPE", 5000)
 
 
 def test_require_discount_refuses_an_expired_code(catalog):
     with pytest.raises(InvalidDiscountCode, match="expired"):
-        require_discount(catalog, "ENDED", "usd", 5000, now=NOW)
+        CartRules(catalog, "usd", NOW).require_discount("ENDED", 5000)
 
 
 def test_require_discount_refuses_an_amount_off_code_in_another_currency(catalog):
     with pytest.raises(InvalidDiscountCode, match="eur"):
-        require_discount(catalog, "FIVEOFF", "eur", 5000, now=NOW)
+        CartRules(catalog, "eur", NOW).require_discount("FIVEOFF", 5000)
 
 
 def test_require_discount_refuses_a_subtotal_below_the_minimum(catalog):
     with pytest.raises(InvalidDiscountCode) as caught:
-        require_discount(catalog, "SAVE10", "usd", 1999, now=NOW)
+        CartRules(catalog, "usd", NOW).require_discount("SAVE10", 1999)
     assert caught.value.extra == {"min_subtotal": 2000}
 
 
 def test_require_discount_has_no_minimum_in_a_currency_without_one(catalog):
-    assert require_discount(catalog, "SAVE10", "jpy", 1, now=NOW).code == "SAVE10"
+    assert CartRules(catalog, "jpy", NOW).require_discount("SAVE10", 1).code == "SAVE10"
 
 
 # --- Properties -------------------------------------------------------------------------------
@@ -380,7 +380,9 @@ class Setup:
     def price(self, **changes: Any):
         selection = changes.pop("selection", self.selection)
         other = changes.pop("other_subtotal", self.other_subtotal)
-        return price_cart(self.catalog, self.currency, selection, now=NOW, other_subtotal=other)
+        return price_cart(
+            CartRules(self.catalog, self.currency, NOW), selection, other_subtotal=other
+        )
 
     @property
     def discount(self):
@@ -552,7 +554,7 @@ def test_below_the_minimum_a_recorded_code_prices_at_zero_and_stays(setup, short
     subtotal = setup.price().items_subtotal
     catalog = with_minimum(setup, subtotal + shortfall * increment_of(setup.currency))
     selection = setup.selection.with_discount("CODE")
-    cart = price_cart(catalog, setup.currency, selection, now=NOW)
+    cart = price_cart(CartRules(catalog, setup.currency, NOW), selection)
     assert cart.discount == PricedDiscount("CODE", 0)
     assert all(line.discount == 0 for line in cart.lines)
     assert charged(cart) == cart.items_subtotal
@@ -565,7 +567,7 @@ def test_below_the_minimum_require_discount_refuses_the_code(setup, shortfall):
     minimum = subtotal + shortfall * increment_of(setup.currency)
     catalog = with_minimum(setup, minimum)
     with pytest.raises(InvalidDiscountCode) as caught:
-        require_discount(catalog, "CODE", setup.currency, subtotal, now=NOW)
+        CartRules(catalog, setup.currency, NOW).require_discount("CODE", subtotal)
     assert caught.value.extra == {"min_subtotal": minimum}
 
 
@@ -576,9 +578,9 @@ def test_require_discount_refuses_exactly_the_subtotals_below_the_minimum(setup)
     subtotal = setup.price().items_subtotal
     if subtotal < minimum:
         with pytest.raises(InvalidDiscountCode):
-            require_discount(setup.catalog, "CODE", setup.currency, subtotal, now=NOW)
+            CartRules(setup.catalog, setup.currency, NOW).require_discount("CODE", subtotal)
     else:
-        assert require_discount(setup.catalog, "CODE", setup.currency, subtotal, now=NOW)
+        assert CartRules(setup.catalog, setup.currency, NOW).require_discount("CODE", subtotal)
 
 
 @PROPERTY
@@ -588,7 +590,7 @@ def test_expired_recorded_code_is_dropped(setup, seconds_ago):
     discount = setup.discount.model_copy(update={"expires_at": expires_at})
     catalog = setup.catalog.model_copy(update={"discounts": {"CODE": discount}})
     selection = setup.selection.with_discount("CODE")
-    cart = price_cart(catalog, setup.currency, selection, now=NOW)
+    cart = price_cart(CartRules(catalog, setup.currency, NOW), selection)
     assert cart.discount is None
     assert cart.discount_total == 0
 

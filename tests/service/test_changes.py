@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from amount_updater.catalog.models import Catalog
-from amount_updater.catalog.repository import parse_catalog
 from amount_updater.errors import (
     CurrencyNotSupported,
     InvalidDiscountCode,
@@ -13,142 +9,26 @@ from amount_updater.errors import (
     UnknownProduct,
     UnknownShippingRate,
 )
-from amount_updater.pricing import CartLine, Selection
+from amount_updater.pricing import CartLine, CartRules, Selection
 from amount_updater.service.changes import (
     AddItem,
-    CartRules,
     ReplaceCart,
     SetDiscount,
     SetQuantity,
     SetShipping,
     build_selection,
 )
-
-NOW = datetime(2026, 11, 26, tzinfo=UTC)
-
-CATALOG_TOML = """
-[products.tshirt]
-name = "T-shirt"
-prices = { usd = 2500, eur = 2300 }
-max_quantity = 10
-
-[products.mug]
-name = "Mug"
-prices = { usd = 1200, eur = 1100 }
-
-[products.stickers]
-name = "Stickers"
-prices = { usd = 399 }
-
-[products.gift_wrap]
-name = "Gift Wrap"
-kind = "addon"
-prices = { usd = 500, eur = 450 }
-
-[shipping.standard]
-name = "Standard"
-prices = { usd = 500, eur = 450 }
-
-[shipping.domestic]
-name = "Domestic"
-prices = { usd = 300 }
-
-[discounts.SAVE10]
-percent_off = 10
-min_subtotal = { usd = 2000 }
-
-[discounts.FIVEOFF]
-amount_off = { usd = 500 }
-
-[discounts.ENDED]
-percent_off = 50
-expires_at = 2026-11-25T00:00:00Z
-"""
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return parse_catalog(CATALOG_TOML, "test")
+from tests.support.cart_rules import rules_in
 
 
 @pytest.fixture
-def usd(catalog) -> CartRules:
-    return CartRules(catalog, "usd", NOW)
+def usd() -> CartRules:
+    return rules_in("usd")
 
 
 @pytest.fixture
-def eur(catalog) -> CartRules:
-    return CartRules(catalog, "eur", NOW)
-
-
-# --- CartRules --------------------------------------------------------------------------------
-
-
-def test_check_product_accepts_a_priced_product_within_its_limit(usd):
-    usd.check_product("tshirt", 10)
-
-
-def test_check_product_refuses_an_unknown_product(usd):
-    with pytest.raises(UnknownProduct):
-        usd.check_product("hoodie", 1)
-
-
-def test_check_product_refuses_a_product_without_a_price_in_the_currency(eur):
-    with pytest.raises(CurrencyNotSupported):
-        eur.check_product("stickers", 1)
-
-
-def test_check_product_refuses_more_than_max_quantity(usd):
-    with pytest.raises(QuantityLimitExceeded) as caught:
-        usd.check_product("tshirt", 11)
-    assert caught.value.extra == {"product_id": "tshirt", "max_quantity": 10}
-
-
-def test_item_without_max_quantity_is_limited_to_99(usd):
-    usd.check_product("mug", 99)
-    with pytest.raises(QuantityLimitExceeded):
-        usd.check_product("mug", 100)
-
-
-def test_addon_is_limited_to_one(usd):
-    usd.check_product("gift_wrap", 1)
-    with pytest.raises(QuantityLimitExceeded):
-        usd.check_product("gift_wrap", 2)
-
-
-def test_check_shipping_refuses_an_unknown_rate(usd):
-    with pytest.raises(UnknownShippingRate):
-        usd.check_shipping("teleport")
-
-
-def test_check_shipping_refuses_a_rate_without_a_price_in_the_currency(eur):
-    with pytest.raises(CurrencyNotSupported):
-        eur.check_shipping("domestic")
-
-
-def test_check_discount_returns_the_canonical_code(usd):
-    assert usd.check_discount(" save10 ", Selection.of([("tshirt", 1)])) == "SAVE10"
-
-
-def test_check_discount_refuses_a_cart_below_the_minimum(usd):
-    with pytest.raises(InvalidDiscountCode):
-        usd.check_discount("SAVE10", Selection.of([("mug", 1)]))
-
-
-def test_check_discount_measures_the_items_only(usd):
-    selection = Selection.of([("mug", 1)], shipping_rate_id="standard")
-    with pytest.raises(InvalidDiscountCode):
-        usd.check_discount("SAVE10", selection)
-
-
-def test_check_discount_refuses_an_expired_code(usd):
-    with pytest.raises(InvalidDiscountCode):
-        usd.check_discount("ENDED", Selection.of([("tshirt", 1)]))
-
-
-def test_check_discount_refuses_an_amount_off_code_in_another_currency(eur):
-    with pytest.raises(InvalidDiscountCode):
-        eur.check_discount("FIVEOFF", Selection.of([("tshirt", 1)]))
+def eur() -> CartRules:
+    return rules_in("eur")
 
 
 # --- Changes ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from amount_updater.catalog.models import Catalog
 from amount_updater.catalog.repository import CatalogRepository, parse_catalog
 from amount_updater.errors import TooManyLineItems
 from amount_updater.pricing import (
+    CartRules,
     Charge,
     PricedCart,
     PricedLine,
@@ -134,7 +135,7 @@ def read(repo: CatalogRepository, *line_items: StripeLineItem) -> SessionCart:
 
 def target(repo, items, shipping=None, code=None, currency="usd") -> PricedCart:
     selection = Selection.of(items, shipping_rate_id=shipping, discount_code=code)
-    return price_cart(repo.catalog, currency, selection, now=NOW)
+    return price_cart(repo.rules(currency, NOW), selection)
 
 
 def product_new(
@@ -661,7 +662,7 @@ def round_trips(draw) -> RoundTrip:
         shipping_rate_id=draw(st.sampled_from((None, *RATE_IDS))),
         discount_code=draw(st.sampled_from((None, "CODE"))),
     )
-    priced = price_cart(catalog, currency, selection, now=NOW)
+    priced = price_cart(CartRules(catalog, currency, NOW), selection)
 
     # Unit prices the current session may hold: the target's, the catalog's, or stale ones.
     known = [c.unit_amount for line in priced.lines for c in line.charges]
@@ -700,9 +701,8 @@ def round_trips(draw) -> RoundTrip:
 def plan_for(case: RoundTrip, current: tuple[StripeLineItem, ...]):
     repo = case.repo
     cart = SessionCart.read(checkout_session(current, case.currency), repo)
-    priced = price_cart(
-        case.catalog, case.currency, case.selection, now=NOW, other_subtotal=cart.other_subtotal
-    )
+    rules = CartRules(case.catalog, case.currency, NOW)
+    priced = price_cart(rules, case.selection, other_subtotal=cart.other_subtotal)
     return cart, priced, plan_line_items(cart, priced, repo)
 
 

@@ -2,7 +2,8 @@
 and replayed.
 
 Routers opt in with `route_class=IdempotentRoute` (FastAPI's documented way to wrap a route's
-handler). For a POST, PUT, PATCH or DELETE carrying the header:
+handler), which also takes JSON bodies only (`JsonBodyRoute`, checked first). For a POST, PUT,
+PATCH or DELETE carrying the header:
 
 - the key is scoped to the caller as verified (`Caller.scope`: the API key, the token's object,
   or for an anonymous caller its address), so a request under another scope never replays
@@ -17,13 +18,12 @@ handler). For a POST, PUT, PATCH or DELETE carrying the header:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from amount_updater.api.deps import read_credentials
+from amount_updater.api.json_bodies import Handler, JsonBodyRoute
 from amount_updater.coordination.idempotency import IdempotencyStore, Outcome, StoredResponse
 from amount_updater.errors import IdempotencyKeyReused, InvalidRequest, RequestInProgress
 from amount_updater.observability.metrics import Metrics
@@ -34,10 +34,10 @@ REPLAYED = "idempotent-replayed"
 MAX_KEY_LENGTH = 255
 _NOT_STORED = frozenset({"content-length", "date", "server"})
 
-Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
+class IdempotencyKeyRoute(APIRoute):
+    """The Idempotency-Key handling alone."""
 
-class IdempotentRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
         if not (self.methods or set()) & MUTATING:
@@ -80,6 +80,11 @@ class IdempotentRoute(APIRoute):
             return response
 
         return idempotent_handler
+
+
+class IdempotentRoute(JsonBodyRoute, IdempotencyKeyRoute):
+    """A JSON body is checked first (the outer wrapper, by the order of the bases), then the
+    Idempotency-Key."""
 
 
 def _valid_key(raw: str) -> str:

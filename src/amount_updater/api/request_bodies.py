@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from amount_updater.pricing.selection import ShippingAddress
+from amount_updater.service.changes import NewCart, ReplaceCart
 
 ProductId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$", examples=["gift_wrap"])]
 RateId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$", examples=["express"])]
@@ -37,8 +38,12 @@ class CartIn(Request):
     shipping_rate_id: RateId | None = None
     discount_code: DiscountCode | None = None
 
-    def item_pairs(self) -> list[tuple[str, int]]:
-        return [(item.product_id, item.quantity) for item in self.items]
+    def new_cart(self) -> NewCart:
+        return NewCart(self.currency, _pairs(self.items), self.shipping_rate_id, self.discount_code)
+
+
+def _pairs(items: list[ItemIn]) -> tuple[tuple[str, int], ...]:
+    return tuple((item.product_id, item.quantity) for item in items)
 
 
 # The locales Stripe's API reference lists for Checkout (stripe-python 16.1's enum).
@@ -114,8 +119,8 @@ class CartReplace(Request):
     shipping_rate_id: RateId | None = None
     discount_code: DiscountCode | None = None
 
-    def item_pairs(self) -> list[tuple[str, int]]:
-        return [(item.product_id, item.quantity) for item in self.items]
+    def replacement(self) -> ReplaceCart:
+        return ReplaceCart(_pairs(self.items), self.shipping_rate_id, self.discount_code)
 
 
 class ItemAdd(Request):

@@ -12,7 +12,17 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from amount_updater.catalog.models import Catalog, Discount, Product, ShippingRate, TaxSettings
+from amount_updater.catalog.models import (
+    Catalog,
+    Discount,
+    Product,
+    ShippingRate,
+    TaxBehavior,
+    TaxSettings,
+)
+from amount_updater.errors import CurrencyNotSupported
+from amount_updater.money.currencies import is_currency_code
+from amount_updater.pricing.rules import CartRules
 
 SAMPLE_CATALOG = "sample.toml"
 
@@ -132,23 +142,25 @@ def load_catalog(path: Path | None) -> Catalog:
 
 
 class CatalogRepository:
-    """Read-only lookups over a validated catalog, held in memory for the life of the app."""
+    """The service's only way to the catalog: lookups over a validated catalog held in memory
+    for the life of the app, and the rules for one cart (`rules`)."""
 
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
 
-    @property
-    def catalog(self) -> Catalog:
-        return self._catalog
+    def rules(self, currency: str, now: datetime) -> CartRules:
+        """The catalog's rules for a cart in `currency` at `now`; CurrencyNotSupported when
+        the catalog has no prices in it."""
+        currency = currency.lower()
+        if not is_currency_code(currency) or not self.supports(currency):
+            raise CurrencyNotSupported(f"The catalog has no prices in {currency!r}.")
+        return CartRules(self._catalog, currency, now)
 
     def product(self, product_id: str) -> Product | None:
         return self._catalog.products.get(product_id)
 
     def shipping_rate(self, rate_id: str) -> ShippingRate | None:
         return self._catalog.shipping.get(rate_id)
-
-    def discount(self, code: str) -> Discount | None:
-        return self._catalog.discounts.get(code.strip().upper())
 
     def products_in(self, currency: str) -> list[Product]:
         return [p for p in self._catalog.products.values() if currency in p.prices]
@@ -159,8 +171,12 @@ class CatalogRepository:
     def supports(self, currency: str) -> bool:
         return currency in self._catalog.currencies
 
-    def active_discount(self, code: str, now: datetime) -> Discount | None:
-        discount = self.discount(code)
-        if discount is None or discount.is_expired(now):
-            return None
-        return discount
+    @property
+    def address_countries(self) -> frozenset[str] | None:
+        """Where shipping addresses can be collected (`Catalog.address_countries`)."""
+        return self._catalog.address_countries
+
+    @property
+    def tax_behavior(self) -> TaxBehavior | None:
+        """Whether catalog prices include tax, for Stripe Tax; None leaves it to Stripe."""
+        return self._catalog.tax.behavior

@@ -2,8 +2,8 @@
 
 One pure-ASGI layer (Starlette's advice for middleware on a hot path). For each request it:
 - names it: an incoming `X-Request-ID` if short and plain, else a new one, echoed back;
-- refuses, before the app reads anything, a body over the size limit (413) or a body that is
-  not JSON (415; the sandbox's Stripe emulator speaks Stripe's form encoding and is exempt);
+- refuses, before the app reads anything, a body over the size limit (413); which routes take
+  JSON bodies only is theirs to say (`api/json_bodies.py`);
 - adds the security headers to every answer where the app did not set them (the docs pages
   and the demo storefront set their own Content-Security-Policy);
 - turns an unexpected exception into the 500 problem here, inside the stack, so that the answer
@@ -39,8 +39,6 @@ _SECURITY_HEADERS = (
     (b"cache-control", b"no-store"),
 )
 _CSP = (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'")
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_FORM_PATHS = ("/_sandbox/stripe",)
 
 
 class _TooLarge(HTTPException):
@@ -66,15 +64,13 @@ class RequestMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = length = content_type = None
+        incoming = length = None
         chunked = False
         for name, value in scope["headers"]:
             if name == REQUEST_ID_HEADER:
                 incoming = value
             elif name == b"content-length":
                 length = value
-            elif name == b"content-type":
-                content_type = value
             elif name == b"transfer-encoding":
                 chunked = True
         valid = incoming is not None and _VALID_REQUEST_ID.fullmatch(incoming)
@@ -97,9 +93,8 @@ class RequestMiddleware:
             await send(message)
 
         try:
-            refusal = self._refusal(scope, length, content_type, chunked)
-            if refusal is not None:
-                await refusal(scope, receive, edge_send)
+            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+                await self._too_large()(scope, receive, edge_send)
                 return
             if length is not None or chunked:
                 receive = self._limited(receive)
@@ -115,26 +110,6 @@ class RequestMiddleware:
             await internal_error()(scope, receive, edge_send)
         finally:
             self._record(scope, ctx, status, time.perf_counter() - started)
-
-    def _refusal(
-        self, scope: Scope, length: bytes | None, content_type: bytes | None, chunked: bool
-    ) -> Response | None:
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            return self._too_large()
-        has_body = (length is not None and length != b"0") or chunked
-        if (
-            has_body
-            and scope["method"] in _BODY_METHODS
-            and not scope["path"].startswith(_FORM_PATHS)
-            and not _is_json(content_type)
-        ):
-            return problem_response(
-                415,
-                "unsupported_media_type",
-                "Unsupported media type",
-                "Send the request body as JSON (Content-Type: application/json).",
-            )
-        return None
 
     def _too_large(self) -> Response:
         return problem_response(
@@ -184,10 +159,3 @@ def route_template(scope: Scope) -> str:
     """The route's template, not the raw path: ids in paths would make a series per object."""
     path = getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) else "unmatched"
-
-
-def _is_json(content_type: bytes | None) -> bool:
-    if content_type is None:
-        return False
-    media = content_type.split(b";")[0].strip().lower()
-    return media == b"application/json" or media.endswith(b"+json")

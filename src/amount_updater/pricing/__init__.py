@@ -1,4 +1,4 @@
-"""Pure cart pricing: catalog + selection -> amounts. No I/O, no clock, no Stripe."""
+"""Pure cart pricing: catalog rules + selection -> amounts. No I/O, no clock, no Stripe."""
 
 from amount_updater.pricing.cart import (
     Charge,
@@ -7,12 +7,13 @@ from amount_updater.pricing.cart import (
     PricedLine,
     PricedShipping,
     price_cart,
-    require_discount,
 )
+from amount_updater.pricing.rules import CartRules
 from amount_updater.pricing.selection import CartLine, Selection
 
 __all__ = [
     "CartLine",
+    "CartRules",
     "Charge",
     "PricedCart",
     "PricedDiscount",
@@ -20,5 +21,4 @@ __all__ = [
     "PricedShipping",
     "Selection",
     "price_cart",
-    "require_discount",
 ]

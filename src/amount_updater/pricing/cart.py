@@ -15,18 +15,12 @@ Rules (README "Pricing"):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
-from amount_updater.catalog.models import Catalog, Discount
-from amount_updater.errors import (
-    CurrencyNotSupported,
-    InvalidDiscountCode,
-    UnknownProduct,
-    UnknownShippingRate,
-)
+from amount_updater.catalog.models import Discount
 from amount_updater.money.currencies import Currency
 from amount_updater.money.rounding import allocate, round_half_up
+from amount_updater.pricing.rules import CartRules
 from amount_updater.pricing.selection import Selection, ShippingAddress
 
 
@@ -93,38 +87,23 @@ class PricedCart:
         return self.subtotal - self.discount_total + self.shipping_total
 
 
-def price_cart(
-    catalog: Catalog,
-    currency: str,
-    selection: Selection,
-    *,
-    now: datetime,
-    other_subtotal: int = 0,
-) -> PricedCart:
-    """Price `selection` in `currency`.
+def price_cart(rules: CartRules, selection: Selection, *, other_subtotal: int = 0) -> PricedCart:
+    """Price `selection` under `rules` (the catalog, the cart's currency, the time).
 
     A recorded discount code that is unknown or expired is dropped (`discount` is None); one
     whose minimum subtotal the cart no longer reaches stays recorded with amount 0, so it applies
-    again when the cart grows back. Use `require_discount` to refuse a code outright.
+    again when the cart grows back. `CartRules.require_discount` refuses a code outright.
     """
-    unit = Currency.of(currency)
+    currency = rules.currency
+    increment = Currency.of(currency).increment
     lines: list[tuple[str, str, int, int]] = []
     for line in selection.items:
-        product = catalog.products.get(line.product_id)
-        if product is None:
-            raise UnknownProduct(f"No product {line.product_id!r} in the catalog.")
-        price = product.prices.get(currency)
-        if price is None:
-            raise CurrencyNotSupported(f"Product {product.id!r} has no price in {currency}.")
-        lines.append((product.id, product.name, line.quantity, price))
+        product = rules.product(line.product_id)
+        lines.append((product.id, product.name, line.quantity, product.prices[currency]))
 
     shipping = None
     if selection.shipping_rate_id is not None:
-        rate = catalog.shipping.get(selection.shipping_rate_id)
-        if rate is None:
-            raise UnknownShippingRate(f"No shipping rate {selection.shipping_rate_id!r}.")
-        if currency not in rate.prices:
-            raise CurrencyNotSupported(f"Shipping rate {rate.id!r} has no price in {currency}.")
+        rate = rules.shipping_rate(selection.shipping_rate_id)
         shipping = PricedShipping(rate.id, rate.name, rate.prices[currency])
 
     amounts = [price * quantity for _, _, quantity, price in lines]
@@ -132,10 +111,10 @@ def price_cart(
     discount = None
     per_line_discount = [0] * len(lines)
     if selection.discount_code is not None:
-        found = _recorded_discount(catalog, selection.discount_code, currency, now)
+        found = rules.recorded_discount(selection.discount_code)
         if found is not None:
             if items_subtotal >= found.min_subtotal.get(currency, 0):
-                per_line_discount = _discounts(found, currency, lines, amounts, unit.increment)
+                per_line_discount = _discounts(found, currency, lines, amounts, increment)
             discount = PricedDiscount(found.code, sum(per_line_discount))
 
     priced = tuple(
@@ -146,7 +125,7 @@ def price_cart(
             unit_amount=price,
             amount=amount,
             discount=line_discount,
-            charges=_tranches(amount - line_discount, quantity, unit.increment),
+            charges=_tranches(amount - line_discount, quantity, increment),
         )
         for (pid, name, quantity, price), amount, line_discount in zip(
             lines, amounts, per_line_discount, strict=True
@@ -155,37 +134,6 @@ def price_cart(
     return PricedCart(
         currency, priced, shipping, discount, items_subtotal, other_subtotal, selection.ship_to
     )
-
-
-def require_discount(
-    catalog: Catalog, code: str, currency: str, items_subtotal: int, *, now: datetime
-) -> Discount:
-    """The discount for `code` if it applies to this cart now; InvalidDiscountCode otherwise."""
-    discount = catalog.discounts.get(code.strip().upper())
-    if discount is None:
-        raise InvalidDiscountCode(f"Unknown discount code {code!r}.")
-    if discount.is_expired(now):
-        raise InvalidDiscountCode(f"Discount code {discount.code!r} has expired.")
-    if discount.amount_off is not None and currency not in discount.amount_off:
-        raise InvalidDiscountCode(f"Discount code {discount.code!r} does not apply to {currency}.")
-    minimum = discount.min_subtotal.get(currency, 0)
-    if items_subtotal < minimum:
-        raise InvalidDiscountCode(
-            f"Discount code {discount.code!r} needs a subtotal of at least {minimum} {currency}.",
-            extra={"min_subtotal": minimum},
-        )
-    return discount
-
-
-def _recorded_discount(
-    catalog: Catalog, code: str, currency: str, now: datetime
-) -> Discount | None:
-    discount = catalog.discounts.get(code.strip().upper())
-    if discount is None or discount.is_expired(now):
-        return None
-    if discount.amount_off is not None and currency not in discount.amount_off:
-        return None
-    return discount
 
 
 def _discounts(

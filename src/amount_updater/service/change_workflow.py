@@ -12,11 +12,13 @@ the object's lock held, it:
    nothing changed; every caller whose change was applied gets the cart as it now stands.
 
 What differs between Checkout Sessions and PaymentIntents (how to read one, how its cart is
-recorded, what a write looks like) is a `CartKind`.
+recorded, what a write looks like) is a `CartKind`: another kind of object is another adapter,
+served by an `ObjectService` over this same workflow.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -37,28 +39,35 @@ from amount_updater.service.changes import (
     reads_current_cart,
 )
 from amount_updater.service.pricer import CartPricer
-from amount_updater.service.recent_views import RecentViews
+from amount_updater.service.recent_views import READ_TTL_S, RecentViews
 from amount_updater.service.request_history import Origin, with_markers
 from amount_updater.service.request_timeout import within
 from amount_updater.stripe_gateway import StripeGateway, StripeWrite
 
-S = TypeVar("S")
+Obj = TypeVar("Obj")  # the Stripe object as the gateway reads it
+Cart = TypeVar("Cart", bound=RecordedCart)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot(Generic[Obj, Cart]):
+    """A Stripe object as read, with the cart the service recorded on it."""
+
+    stripe_object: Obj
+    cart: Cart
+    currency: str
+    charged: int  # what Stripe would charge now
+
+
+S = TypeVar("S", bound=Snapshot[Any, Any])
 
 
 class CartKind(Protocol[S]):
     """How the workflow reads and writes one kind of Stripe object; `S` is its snapshot."""
 
-    name: str  # "checkout.session", "payment_intent"
+    name: str  # Stripe's name of the object: "checkout.session", "payment_intent"
+    noun: str  # for people: "checkout session", "payment intent"
 
     async def fetch(self, object_id: str) -> S: ...
-
-    def cart(self, snapshot: S) -> RecordedCart: ...
-
-    def currency(self, snapshot: S) -> str: ...
-
-    def charged(self, snapshot: S) -> int:
-        """What Stripe would charge now."""
-        ...
 
     def ensure_updatable(self, snapshot: S) -> None:
         """NotUpdatable unless the object can still change."""
@@ -76,6 +85,21 @@ class CartKind(Protocol[S]):
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeSetup:
+    """What the changes to every kind of object share; built once in the app's lifespan."""
+
+    pricer: CartPricer
+    gateway: StripeGateway
+    locks: ObjectLocks
+    pending: PendingWrites
+    budget_s: float = 15.0  # each request's time budget
+    clock: Callable[[], float] = time.time
+    read_ttl_s: float = READ_TTL_S  # how long a cart read is answered from the last one
+    on_batch: Callable[[int], None] | None = None
+    on_queued: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Requested:
     """One change as a caller asked for it."""
 
@@ -86,28 +110,16 @@ class Requested:
 
 
 class ChangeWorkflow(Generic[S]):
-    def __init__(
-        self,
-        kind: CartKind[S],
-        *,
-        pricer: CartPricer,
-        gateway: StripeGateway,
-        locks: ObjectLocks,
-        pending: PendingWrites,
-        budget_s: float,
-        recent: RecentViews | None = None,
-        on_batch: Callable[[int], None] | None = None,
-        on_queued: Callable[[], None] | None = None,
-    ) -> None:
+    def __init__(self, kind: CartKind[S], setup: ChangeSetup) -> None:
         self._kind = kind
-        self._pricer = pricer
-        self._gateway = gateway
-        self._locks = locks
-        self._pending = pending
-        self._budget_s = budget_s
-        self.recent = recent if recent is not None else RecentViews()
+        self._pricer = setup.pricer
+        self._gateway = setup.gateway
+        self._locks = setup.locks
+        self._pending = setup.pending
+        self._budget_s = setup.budget_s
+        self.recent = RecentViews(ttl_s=setup.read_ttl_s)
         self._queue: ChangeQueue[Requested, CartView] = ChangeQueue(
-            self._apply, on_batch, on_queued, self._ready
+            self._apply, setup.on_batch, setup.on_queued, self._ready
         )
 
     async def apply(self, object_id: str, change: CartChange, origin: Origin) -> CartView:
@@ -134,7 +146,7 @@ class ChangeWorkflow(Generic[S]):
         async with self._locks.hold(object_id):
             await self._settle(object_id)
             snapshot = await kind.fetch(object_id)
-            cart = kind.cart(snapshot)
+            cart = snapshot.cart
             selection, history = cart.selection, cart.history
             readable = cart.problem is None
             outcomes: list[ServiceError | None] = []  # None: applied, or applied before
@@ -148,8 +160,8 @@ class ChangeWorkflow(Generic[S]):
                 try:
                     kind.ensure_updatable(snapshot)
                     if not readable and reads_current_cart(requested.change):
-                        raise _unreadable(kind.name)
-                    rules = rules or self._pricer.rules(kind.currency(snapshot))
+                        raise _unreadable(kind.noun)
+                    rules = rules or self._pricer.rules(snapshot.currency)
                     changed = requested.change.apply(selection, rules)
                     check_shipping_has_items(changed, cart.other_subtotal)
                     priced_change = priced
@@ -187,10 +199,10 @@ class ChangeWorkflow(Generic[S]):
         """Write `selection` (`priced`, if the batch priced it) to the object, if anything
         changed; the cart as it now stands."""
         kind = self._kind
-        cart = kind.cart(snapshot)
+        cart = snapshot.cart
         if not readable:
-            raise _unreadable(kind.name)  # every change in the batch was applied before
-        rules = self._pricer.rules(kind.currency(snapshot))
+            raise _unreadable(kind.noun)  # every change in the batch was applied before
+        rules = self._pricer.rules(snapshot.currency)
         if priced is None:
             priced = self._pricer.price(rules, selection, cart.other_subtotal)
         write = kind.plan(snapshot, priced, history)
@@ -203,7 +215,7 @@ class ChangeWorkflow(Generic[S]):
             kind.name,
             object_id,
             rules.currency,
-            kind.charged(snapshot),
+            snapshot.charged,
             view.amount_total,
             who=[requested.origin.scope for requested in applied],
             request_ids=[requested.request_id for requested in applied],
@@ -231,10 +243,10 @@ class ChangeWorkflow(Generic[S]):
     def current_view(self, snapshot: S) -> CartView:
         """The cart recorded on the object, priced from the catalog now."""
         kind = self._kind
-        cart = kind.cart(snapshot)
+        cart = snapshot.cart
         if cart.problem is not None:
-            raise _unreadable(kind.name)
-        rules = self._pricer.rules(kind.currency(snapshot))
+            raise _unreadable(kind.noun)
+        rules = self._pricer.rules(snapshot.currency)
         return kind.view(snapshot, self._pricer.price(rules, cart.selection, cart.other_subtotal))
 
     async def _settle(self, object_id: str) -> None:
@@ -267,8 +279,7 @@ class ChangeWorkflow(Generic[S]):
         return answer
 
 
-def _unreadable(kind: str) -> CartUnreadable:
-    noun = "checkout session" if kind == "checkout.session" else "payment intent"
+def _unreadable(noun: str) -> CartUnreadable:
     return CartUnreadable(
         f"The cart recorded on this {noun} cannot be read (its metadata was changed outside "
         "this service). Replace the whole cart with PUT .../cart to repair it."

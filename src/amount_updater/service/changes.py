@@ -1,76 +1,24 @@
-"""The changes a storefront can ask for, each validated against the catalog before any write."""
+"""The changes a storefront can ask for, each checked against the catalog's rules
+(`pricing.rules`) before any write."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
-from amount_updater.catalog.models import Catalog
-from amount_updater.errors import (
-    CountryNotServed,
-    CurrencyNotSupported,
-    InvalidRequest,
-    QuantityLimitExceeded,
-    UnknownProduct,
-    UnknownShippingRate,
-)
-from amount_updater.pricing import Selection, require_discount
+from amount_updater.errors import CountryNotServed, InvalidRequest
+from amount_updater.pricing import CartRules, Selection
 from amount_updater.pricing.selection import ShippingAddress
 
 
 @dataclass(frozen=True, slots=True)
-class CartRules:
-    """Business rules for one cart: its currency, the catalog, and the time of the request."""
+class NewCart:
+    """A whole cart as a caller asks for it when creating an object or a quote."""
 
-    catalog: Catalog
     currency: str
-    now: datetime
-
-    def check_product(self, product_id: str, quantity: int) -> None:
-        product = self.catalog.products.get(product_id)
-        if product is None:
-            raise UnknownProduct(f"No product {product_id!r} in the catalog.")
-        if self.currency not in product.prices:
-            raise CurrencyNotSupported(f"Product {product_id!r} has no price in {self.currency}.")
-        if quantity > product.quantity_limit:
-            raise QuantityLimitExceeded(
-                f"At most {product.quantity_limit} of {product_id!r} per order.",
-                extra={"product_id": product_id, "max_quantity": product.quantity_limit},
-            )
-
-    def check_shipping(self, rate_id: str, ship_to: ShippingAddress | None = None) -> None:
-        rate = self.catalog.shipping.get(rate_id)
-        if rate is None:
-            raise UnknownShippingRate(f"No shipping rate {rate_id!r}.")
-        if self.currency not in rate.prices:
-            raise CurrencyNotSupported(
-                f"Shipping rate {rate_id!r} has no price in {self.currency}."
-            )
-        if ship_to is not None and not rate.serves(ship_to.country):
-            raise CountryNotServed(
-                f"{rate.name} does not ship to {ship_to.country}.",
-                extra={"country": ship_to.country},
-            )
-
-    def cheapest_rate_to(self, country: str) -> str | None:
-        """The least expensive rate in the cart's currency that serves `country`."""
-        serving = [
-            rate
-            for rate in self.catalog.shipping.values()
-            if self.currency in rate.prices and rate.serves(country)
-        ]
-        if not serving:
-            return None
-        return min(serving, key=lambda rate: (rate.prices[self.currency], rate.id)).id
-
-    def check_discount(self, code: str, selection: Selection) -> str:
-        """The canonical code if it applies to `selection`; InvalidDiscountCode otherwise."""
-        subtotal = sum(
-            self.catalog.products[line.product_id].prices[self.currency] * line.quantity
-            for line in selection.items
-        )
-        return require_discount(self.catalog, code, self.currency, subtotal, now=self.now).code
+    items: tuple[tuple[str, int], ...]
+    shipping_rate_id: str | None = None
+    discount_code: str | None = None
 
 
 class CartChange(Protocol):
@@ -106,8 +54,8 @@ class SetQuantity:
     def apply(self, selection: Selection, rules: CartRules) -> Selection:
         if self.quantity > 0:
             rules.check_product(self.product_id, self.quantity)
-        elif rules.catalog.products.get(self.product_id) is None:
-            raise UnknownProduct(f"No product {self.product_id!r} in the catalog.")
+        else:
+            rules.known_product(self.product_id)
         return selection.with_quantity(self.product_id, self.quantity)
 
 
@@ -117,7 +65,7 @@ class SetShipping:
 
     def apply(self, selection: Selection, rules: CartRules) -> Selection:
         if self.rate_id is not None:
-            rules.check_shipping(self.rate_id, selection.ship_to)
+            rules.shipping_rate(self.rate_id, selection.ship_to)
         return selection.with_shipping(self.rate_id)
 
 
@@ -138,8 +86,7 @@ class SetShippingAddress:
         # As Stripe's own page preselects the first option: with items to ship, a cart without
         # a rate, or with one that does not serve the country, gets the cheapest that does.
         rate_id = selection.shipping_rate_id
-        rate = rules.catalog.shipping.get(rate_id) if rate_id else None
-        if rate is None or not rate.serves(country):
+        if not rules.serves(rate_id, country):
             rate_id = cheapest if selection.items else None
         return selection.with_address(self.address).with_shipping(rate_id)
 
@@ -151,7 +98,8 @@ class SetDiscount:
     def apply(self, selection: Selection, rules: CartRules) -> Selection:
         if self.code is None:
             return selection.with_discount(None)
-        return selection.with_discount(rules.check_discount(self.code, selection))
+        subtotal = rules.items_subtotal(selection)
+        return selection.with_discount(rules.require_discount(self.code, subtotal).code)
 
 
 def reads_current_cart(change: CartChange) -> bool:

@@ -7,13 +7,12 @@ in line-item metadata, the discount code and the request history live in session
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from amount_updater.auth.tokens import TokenSigner
 from amount_updater.catalog.repository import CatalogRepository
 from amount_updater.errors import InvalidRequest, NotUpdatable
 from amount_updater.pricing import PricedCart
-from amount_updater.service.amount_limits import check_cart
 from amount_updater.service.cart import (
     DISCOUNT_KEY,
     REVISION_KEY,
@@ -21,7 +20,8 @@ from amount_updater.service.cart import (
     CartView,
     SessionCart,
 )
-from amount_updater.service.changes import CartChange, SetShippingAddress
+from amount_updater.service.change_workflow import ChangeSetup, Snapshot
+from amount_updater.service.changes import CartChange, NewCart, SetShippingAddress
 from amount_updater.service.line_items import new_lines, plan_line_items, shipping_option
 from amount_updater.service.object_service import Created, IssuedToken, ObjectService
 from amount_updater.service.request_history import HISTORY_KEY, Origin, history_value
@@ -37,16 +37,14 @@ from amount_updater.stripe_gateway.writes import session_update
 UPDATABLE_UI_MODES = frozenset({"elements", "form"})  # hosted/embedded pages can't update lines
 
 
-@dataclass(frozen=True, slots=True)
-class SessionSnapshot:
-    session: CheckoutSession
-    cart: SessionCart
+SessionSnapshot = Snapshot[CheckoutSession, SessionCart]
 
 
 class SessionKind:
     """The workflow's view of a Checkout Session."""
 
     name = "checkout.session"
+    noun = "checkout session"
 
     def __init__(
         self, gateway: StripeGateway, catalog: CatalogRepository, clock: Callable[[], float]
@@ -56,22 +54,14 @@ class SessionKind:
         self._clock = clock
 
     def read(self, session: CheckoutSession) -> SessionSnapshot:
-        return SessionSnapshot(session, SessionCart.read(session, self._catalog))
+        cart = SessionCart.read(session, self._catalog)
+        return Snapshot(session, cart, session.currency, session.amount_total)
 
     async def fetch(self, object_id: str) -> SessionSnapshot:
         return self.read(await self._gateway.get_checkout_session(object_id))
 
-    def cart(self, snapshot: SessionSnapshot) -> SessionCart:
-        return snapshot.cart
-
-    def currency(self, snapshot: SessionSnapshot) -> str:
-        return snapshot.session.currency
-
-    def charged(self, snapshot: SessionSnapshot) -> int:
-        return snapshot.session.amount_total
-
     def ensure_updatable(self, snapshot: SessionSnapshot) -> None:
-        session = snapshot.session
+        session = snapshot.stripe_object
         if session.status != "open":
             raise NotUpdatable(f"The checkout session is {session.status}, not open.")
         if session.expires_at <= self._clock():
@@ -84,7 +74,7 @@ class SessionKind:
     def plan(
         self, snapshot: SessionSnapshot, priced: PricedCart, history: tuple[str, ...]
     ) -> StripeWrite | None:
-        current, session = snapshot.cart, snapshot.session
+        current, session = snapshot.cart, snapshot.stripe_object
         lines = plan_line_items(current, priced, self._catalog)
         discount = priced.discount.code if priced.discount else ""
         wanted = priced.shipping
@@ -135,14 +125,14 @@ class SessionKind:
         )
 
     def view(self, snapshot: SessionSnapshot, priced: PricedCart) -> CartView:
-        session = snapshot.session
+        session = snapshot.stripe_object
         return _view(session, snapshot.cart, priced, UpdatedSession.of(session))
 
     def written(
         self, snapshot: SessionSnapshot, priced: PricedCart, answer: dict[str, Any]
     ) -> CartView:
         updated = UpdatedSession.from_stripe(answer)
-        return _view(snapshot.session, snapshot.cart, priced, updated)
+        return _view(snapshot.stripe_object, snapshot.cart, priced, updated)
 
 
 def _view(
@@ -162,26 +152,23 @@ def _view(
     )
 
 
-class CheckoutSessionService(ObjectService):
+class CheckoutSessionService(ObjectService[SessionSnapshot]):
     def __init__(
         self,
-        *args: Any,
+        setup: ChangeSetup,
+        signer: TokenSigner,
+        *,
         return_urls: ReturnUrls,
         defaults: SessionDefaults | None = None,
-        **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        self._sessions = SessionKind(setup.gateway, setup.pricer.catalog, setup.clock)
+        super().__init__(setup, signer, self._sessions)
         self._return_urls = return_urls
         self._defaults = defaults or SessionDefaults()
-        self._kind = SessionKind(self.gateway, self.pricer.catalog, self.clock)
-        self._changes = self.workflow(self._kind)
 
     async def create(
         self,
-        currency: str,
-        items: list[tuple[str, int]],
-        shipping_rate_id: str | None,
-        discount_code: str | None,
+        cart: NewCart,
         return_url: str | None,
         origin: Origin,
         details: CustomerDetails | None = None,
@@ -190,8 +177,7 @@ class CheckoutSessionService(ObjectService):
             details or CustomerDetails(), from_server=origin.scope.startswith("api_key:")
         )
         return_url = self._return_urls.resolve(return_url)
-        priced = self.pricer.new_cart(currency, items, shipping_rate_id, discount_code)
-        check_cart(priced, priced.currency)
+        priced = self.new_cart(cart)
         metadata = {REVISION_KEY: "1"}
         if priced.discount is not None:
             metadata[DISCOUNT_KEY] = priced.discount.code
@@ -226,8 +212,8 @@ class CheckoutSessionService(ObjectService):
                     else None
                 ),
             )
-        view = self._changes.current_view(self._kind.read(session))
-        self._changes.recent.remember(session.id, view)
+        view = self.changes.current_view(self._sessions.read(session))
+        self.changes.recent.remember(session.id, view)
         return Created(
             id=session.id,
             client_secret=session.client_secret,
@@ -236,20 +222,17 @@ class CheckoutSessionService(ObjectService):
             cart=view,
         )
 
-    async def get(self, session_id: str, *, fresh: bool = False) -> CartView:
-        """The cart; from the last read or write of the session if that is recent enough."""
-        return await self._changes.read(session_id, fresh=fresh)
-
     async def issue_token(self, session_id: str) -> IssuedToken:
         """A token for a session created elsewhere; it expires with the session."""
-        session = (await self._changes.updatable(session_id)).session
+        session = (await self.changes.updatable(session_id)).stripe_object
         return IssuedToken(self.signer.mint(session.id, session.expires_at), session.expires_at)
 
-    async def change(self, session_id: str, change: CartChange, origin: Origin) -> CartView:
-        """Apply one change to the session's cart, serialized with other changes to it."""
+    async def change(self, object_id: str, change: CartChange, origin: Origin) -> CartView:
+        """Apply one change to the session's cart; an address only where addresses are
+        collected."""
         if isinstance(change, SetShippingAddress) and not self._defaults.shipping_countries:
             raise InvalidRequest(
                 "This service does not collect shipping addresses"
                 " (AMOUNT_UPDATER_COLLECT_SHIPPING_ADDRESS)."
             )
-        return await self._changes.apply(session_id, change, origin)
+        return await super().change(object_id, change, origin)

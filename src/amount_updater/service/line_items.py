@@ -106,7 +106,7 @@ def _new_line(
 
 
 def _behavior(catalog: CatalogRepository) -> str | None:
-    behavior = catalog.catalog.tax.behavior
+    behavior = catalog.tax_behavior
     return behavior.value if behavior is not None else None
 
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic
 
 from amount_updater.auth.tokens import TokenSigner
-from amount_updater.coordination.locks import ObjectLocks
-from amount_updater.coordination.pending_writes import PendingWrites
+from amount_updater.pricing import PricedCart
+from amount_updater.service.amount_limits import check_cart
 from amount_updater.service.cart import CartView
-from amount_updater.service.change_workflow import CartKind, ChangeWorkflow, S
-from amount_updater.service.pricer import CartPricer
-from amount_updater.service.recent_views import READ_TTL_S, RecentViews
-from amount_updater.stripe_gateway import StripeGateway
+from amount_updater.service.change_workflow import CartKind, ChangeSetup, ChangeWorkflow, S
+from amount_updater.service.changes import CartChange, NewCart
+from amount_updater.service.request_history import Origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,43 +31,29 @@ class IssuedToken:
     expires_at: int
 
 
-class ObjectService:
-    """A service for one kind of Stripe object whose cart the storefront changes."""
+class ObjectService(Generic[S]):
+    """A service for one kind of Stripe object whose cart the storefront changes: reads and
+    changes go through the one change workflow, with the kind's adapter (`CartKind`);
+    creation and tokens are the kind's own."""
 
-    def __init__(
-        self,
-        gateway: StripeGateway,
-        pricer: CartPricer,
-        signer: TokenSigner,
-        locks: ObjectLocks,
-        pending: PendingWrites,
-        *,
-        budget_s: float = 15.0,
-        clock: Callable[[], float] = time.time,
-        read_ttl_s: float = READ_TTL_S,
-        on_batch: Callable[[int], None] | None = None,
-        on_queued: Callable[[], None] | None = None,
-    ) -> None:
-        self.gateway = gateway
-        self.pricer = pricer
+    def __init__(self, setup: ChangeSetup, signer: TokenSigner, kind: CartKind[S]) -> None:
+        self.gateway = setup.gateway
+        self.pricer = setup.pricer
+        self.budget_s = setup.budget_s
+        self.clock = setup.clock
         self.signer = signer
-        self.budget_s = budget_s
-        self.clock = clock
-        self._locks = locks
-        self._pending = pending
-        self._read_ttl_s = read_ttl_s
-        self._on_batch = on_batch
-        self._on_queued = on_queued
+        self.changes = ChangeWorkflow(kind, setup)
 
-    def workflow(self, kind: CartKind[S]) -> ChangeWorkflow[S]:
-        return ChangeWorkflow(
-            kind,
-            pricer=self.pricer,
-            gateway=self.gateway,
-            locks=self._locks,
-            pending=self._pending,
-            budget_s=self.budget_s,
-            recent=RecentViews(ttl_s=self._read_ttl_s),
-            on_batch=self._on_batch,
-            on_queued=self._on_queued,
-        )
+    def new_cart(self, cart: NewCart) -> PricedCart:
+        """A fresh cart priced from the catalog, within Stripe's amount limits."""
+        priced = self.pricer.new_cart(cart)
+        check_cart(priced, priced.currency)
+        return priced
+
+    async def get(self, object_id: str, *, fresh: bool = False) -> CartView:
+        """The cart; from the last read or write of the object if that is recent enough."""
+        return await self.changes.read(object_id, fresh=fresh)
+
+    async def change(self, object_id: str, change: CartChange, origin: Origin) -> CartView:
+        """Apply one change to the object's cart, serialized with other changes to it."""
+        return await self.changes.apply(object_id, change, origin)

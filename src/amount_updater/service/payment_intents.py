@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from amount_updater.auth.tokens import TokenSigner
 from amount_updater.catalog.repository import CatalogRepository
 from amount_updater.errors import NotUpdatable
 from amount_updater.pricing import PricedCart
-from amount_updater.service.amount_limits import check_cart
 from amount_updater.service.cart import REVISION_KEY, CartView
-from amount_updater.service.changes import CartChange
+from amount_updater.service.change_workflow import ChangeSetup, Snapshot
+from amount_updater.service.changes import NewCart
 from amount_updater.service.intent_cart import (
     UPDATABLE_STATUSES,
     IntentCart,
@@ -29,38 +29,29 @@ from amount_updater.stripe_gateway.writes import intent_update
 TOKEN_LIFETIME_S = 24 * 3600
 
 
-@dataclass(frozen=True, slots=True)
-class IntentSnapshot:
-    intent: PaymentIntent
-    cart: IntentCart
+IntentSnapshot = Snapshot[PaymentIntent, IntentCart]
 
 
 class IntentKind:
     """The workflow's view of a PaymentIntent."""
 
     name = "payment_intent"
+    noun = "payment intent"
 
     def __init__(self, gateway: StripeGateway, catalog: CatalogRepository) -> None:
         self._gateway = gateway
         self._catalog = catalog
 
     def read(self, intent: PaymentIntent) -> IntentSnapshot:
-        return IntentSnapshot(intent, IntentCart.read(intent, self._catalog))
+        return Snapshot(
+            intent, IntentCart.read(intent, self._catalog), intent.currency, intent.amount
+        )
 
     async def fetch(self, object_id: str) -> IntentSnapshot:
         return self.read(await self._gateway.get_payment_intent(object_id))
 
-    def cart(self, snapshot: IntentSnapshot) -> IntentCart:
-        return snapshot.cart
-
-    def currency(self, snapshot: IntentSnapshot) -> str:
-        return snapshot.intent.currency
-
-    def charged(self, snapshot: IntentSnapshot) -> int:
-        return snapshot.intent.amount
-
     def ensure_updatable(self, snapshot: IntentSnapshot) -> None:
-        status = snapshot.intent.status
+        status = snapshot.stripe_object.status
         if status not in UPDATABLE_STATUSES:
             raise NotUpdatable(
                 f"The payment intent is {status}; its amount can only change in "
@@ -70,7 +61,7 @@ class IntentKind:
     def plan(
         self, snapshot: IntentSnapshot, priced: PricedCart, history: tuple[str, ...]
     ) -> StripeWrite | None:
-        intent, current = snapshot.intent, snapshot.cart
+        intent, current = snapshot.stripe_object, snapshot.cart
         metadata = cart_metadata(
             priced,
             current.other_subtotal,
@@ -98,7 +89,7 @@ class IntentKind:
         )
 
     def view(self, snapshot: IntentSnapshot, priced: PricedCart) -> CartView:
-        return _view(snapshot.intent, priced)
+        return _view(snapshot.stripe_object, priced)
 
     def written(
         self, snapshot: IntentSnapshot, priced: PricedCart, answer: dict[str, Any]
@@ -112,22 +103,12 @@ def _view(intent: PaymentIntent, priced: PricedCart) -> CartView:
     )
 
 
-class PaymentIntentService(ObjectService):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._kind = IntentKind(self.gateway, self.pricer.catalog)
-        self._changes = self.workflow(self._kind)
+class PaymentIntentService(ObjectService[IntentSnapshot]):
+    def __init__(self, setup: ChangeSetup, signer: TokenSigner) -> None:
+        super().__init__(setup, signer, IntentKind(setup.gateway, setup.pricer.catalog))
 
-    async def create(
-        self,
-        currency: str,
-        items: list[tuple[str, int]],
-        shipping_rate_id: str | None,
-        discount_code: str | None,
-        origin: Origin,
-    ) -> Created:
-        priced = self.pricer.new_cart(currency, items, shipping_rate_id, discount_code)
-        check_cart(priced, priced.currency)
+    async def create(self, cart: NewCart, origin: Origin) -> Created:
+        priced = self.new_cart(cart)
         metadata = cart_metadata(priced, 0, 1, ())
         details = amount_details(priced, clear_missing=False)
         async with within(self.budget_s):
@@ -144,19 +125,12 @@ class PaymentIntentService(ObjectService):
             )
         issued = self._token(intent.id)
         view = _view(intent, priced)
-        self._changes.recent.remember(intent.id, view)
+        self.changes.recent.remember(intent.id, view)
         return Created(intent.id, intent.client_secret, issued.token, issued.expires_at, view)
-
-    async def get(self, intent_id: str, *, fresh: bool = False) -> CartView:
-        """The cart; from the last read or write of the intent if that is recent enough."""
-        return await self._changes.read(intent_id, fresh=fresh)
 
     async def issue_token(self, intent_id: str) -> IssuedToken:
         """A token for an intent created elsewhere (update tokens for intents live 24 hours)."""
-        return self._token((await self._changes.updatable(intent_id)).intent.id)
-
-    async def change(self, intent_id: str, change: CartChange, origin: Origin) -> CartView:
-        return await self._changes.apply(intent_id, change, origin)
+        return self._token((await self.changes.updatable(intent_id)).stripe_object.id)
 
     def _token(self, intent_id: str) -> IssuedToken:
         expires_at = int(self.clock()) + TOKEN_LIFETIME_S

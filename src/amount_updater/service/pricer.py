@@ -7,11 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from amount_updater.catalog.repository import CatalogRepository
-from amount_updater.errors import CurrencyNotSupported
-from amount_updater.money.currencies import is_currency_code
-from amount_updater.pricing import PricedCart, Selection, price_cart
+from amount_updater.pricing import CartRules, PricedCart, Selection, price_cart
 from amount_updater.service.cart import CartView
-from amount_updater.service.changes import CartRules, build_selection, check_shipping_has_items
+from amount_updater.service.changes import NewCart, build_selection, check_shipping_has_items
 
 
 class CartPricer:
@@ -20,40 +18,20 @@ class CartPricer:
         self.clock = clock
 
     def rules(self, currency: str) -> CartRules:
-        currency = currency.lower()
-        if not is_currency_code(currency) or not self.catalog.supports(currency):
-            raise CurrencyNotSupported(f"The catalog has no prices in {currency!r}.")
-        return CartRules(self.catalog.catalog, currency, datetime.fromtimestamp(self.clock(), UTC))
+        """The catalog's rules for a cart in `currency`, now."""
+        return self.catalog.rules(currency, datetime.fromtimestamp(self.clock(), UTC))
 
     def price(self, rules: CartRules, selection: Selection, other_subtotal: int = 0) -> PricedCart:
-        return price_cart(
-            self.catalog.catalog,
-            rules.currency,
-            selection,
-            now=rules.now,
-            other_subtotal=other_subtotal,
-        )
+        return price_cart(rules, selection, other_subtotal=other_subtotal)
 
-    def new_cart(
-        self,
-        currency: str,
-        items: list[tuple[str, int]],
-        shipping_rate_id: str | None,
-        discount_code: str | None,
-    ) -> PricedCart:
+    def new_cart(self, cart: NewCart) -> PricedCart:
         """A fresh cart, every part validated, priced."""
-        rules = self.rules(currency)
-        selection = build_selection(rules, items, shipping_rate_id, discount_code)
+        rules = self.rules(cart.currency)
+        selection = build_selection(rules, cart.items, cart.shipping_rate_id, cart.discount_code)
         check_shipping_has_items(selection, 0)
         return self.price(rules, selection)
 
-    def quote(
-        self,
-        currency: str,
-        items: list[tuple[str, int]],
-        shipping_rate_id: str | None,
-        discount_code: str | None,
-    ) -> CartView:
+    def quote(self, cart: NewCart) -> CartView:
         """The cart priced from the catalog alone: no Stripe call."""
-        priced = self.new_cart(currency, items, shipping_rate_id, discount_code)
+        priced = self.new_cart(cart)
         return CartView("quote", None, None, priced.currency, None, priced, (), priced.total)

@@ -45,7 +45,7 @@ class SessionDefaults:
     def of(
         cls, catalog: CatalogRepository, *, automatic_tax: bool, collect_address: bool
     ) -> SessionDefaults:
-        countries = catalog.catalog.address_countries if collect_address else None
+        countries = catalog.address_countries if collect_address else None
         return cls(automatic_tax, tuple(sorted(countries or ())))
 
     def options(self, details: CustomerDetails, *, from_server: bool) -> SessionOptions:

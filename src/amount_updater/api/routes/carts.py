@@ -28,7 +28,6 @@ from amount_updater.service.cart import CartView
 from amount_updater.service.changes import (
     AddItem,
     CartChange,
-    ReplaceCart,
     SetDiscount,
     SetQuantity,
     SetShipping,
@@ -114,8 +113,7 @@ def add_cart_routes(
         openapi_extra=TOKEN_OR_API_KEY,
     )
     async def replace_cart(body: CartReplace, to: Annotated[CartTarget, Depends(target)]) -> Cart:
-        change = ReplaceCart(tuple(body.item_pairs()), body.shipping_rate_id, body.discount_code)
-        return await to.apply(change)
+        return await to.apply(body.replacement())
 
     @router.post(
         f"/{{{id_name}}}/items",

@@ -34,10 +34,7 @@ async def create_checkout_session(
     body: CheckoutSessionCreate, sessions: SessionServiceDep, origin: OriginDep
 ) -> Created:
     created = await sessions.create(
-        body.currency,
-        body.item_pairs(),
-        body.shipping_rate_id,
-        body.discount_code,
+        body.new_cart(),
         body.return_url,
         origin,
         CustomerDetails(

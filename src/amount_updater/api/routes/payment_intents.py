@@ -32,10 +32,7 @@ router = APIRouter(
 async def create_payment_intent(
     body: CartIn, intents: IntentServiceDep, origin: OriginDep
 ) -> Created:
-    created = await intents.create(
-        body.currency, body.item_pairs(), body.shipping_rate_id, body.discount_code, origin
-    )
-    return Created.of(created)
+    return Created.of(await intents.create(body.new_cart(), origin))
 
 
 def _service(request: Request) -> PaymentIntentService:

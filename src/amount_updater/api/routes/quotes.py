@@ -4,11 +4,12 @@ from fastapi import APIRouter, Depends
 
 from amount_updater.api.answers import Cart
 from amount_updater.api.deps import ANONYMOUS_OR_API_KEY, PricerDep
+from amount_updater.api.json_bodies import JsonBodyRoute
 from amount_updater.api.rate_limits import limit_reads
 from amount_updater.api.request_bodies import CartIn
 from amount_updater.api.responses import CLIENT, problems
 
-router = APIRouter(tags=["quotes"], dependencies=[Depends(limit_reads)])
+router = APIRouter(tags=["quotes"], route_class=JsonBodyRoute, dependencies=[Depends(limit_reads)])
 
 
 @router.post(
@@ -18,5 +19,4 @@ router = APIRouter(tags=["quotes"], dependencies=[Depends(limit_reads)])
     openapi_extra=ANONYMOUS_OR_API_KEY,
 )
 async def create_quote(body: CartIn, pricer: PricerDep) -> Cart:
-    view = pricer.quote(body.currency, body.item_pairs(), body.shipping_rate_id, body.discount_code)
-    return Cart.of(view)
+    return Cart.of(pricer.quote(body.new_cart()))

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Depends, Header, Request
 
 from amount_updater.api.answers import WebhookReceipt
 from amount_updater.api.deps import admitted
+from amount_updater.api.json_bodies import JsonBodyRoute
 from amount_updater.api.responses import STRIPE, problems
 from amount_updater.service.webhooks import WebhookService
 
-router = APIRouter(tags=["webhooks"], dependencies=[Depends(admitted)])
+router = APIRouter(tags=["webhooks"], route_class=JsonBodyRoute, dependencies=[Depends(admitted)])
 
 
 @router.post(
