@@ -227,6 +227,29 @@ class TestCreateTax:
         assert cart["amount_tax"] == 481
         assert cart["amount_total"] == 5981
         assert cart["amount_subtotal"] == 5500
+        assert cart["tax_status"] is None  # the session has no automatic tax
+
+    @pytest.mark.asyncio
+    async def test_the_answer_reports_stripe_taxs_status(
+        self, client: httpx.AsyncClient, stripe_mock: respx.MockRouter
+    ):
+        created = checkout_session(
+            id="cs_test_new",
+            line_items=[product_line("hoodie", "Hoodie", 5500, 1)],
+            metadata={"amount_updater_rev": "1"},
+        )
+        created["automatic_tax"] = {
+            "enabled": True,
+            "liability": {"type": "self"},
+            "provider": "stripe",
+            "status": "requires_location_inputs",
+        }
+        mock_create(stripe_mock, created)
+
+        response = await client.post("/v1/checkout-sessions", json=HOODIE)
+
+        assert response.status_code == 201, response.text
+        assert response.json()["cart"]["tax_status"] == "requires_location_inputs"
 
 
 class TestCreateShipping:

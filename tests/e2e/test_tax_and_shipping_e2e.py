@@ -69,9 +69,12 @@ class Shop:
 
 
 def expect_cart(shop: Shop, cart: Any, *, tax: int, total: int) -> Any:
-    """The cart reports exactly Stripe's tax and total, and they are the ones expected."""
+    """The cart reports exactly Stripe's tax, its status and the total, and they are the ones
+    expected."""
     held = shop.held()
     assert (cart["amount_tax"], cart["amount_total"]) == (tax, total)
+    automatic = held["automatic_tax"]
+    assert cart["tax_status"] == (automatic["status"] if automatic["enabled"] else None)
     assert (held["total_details"]["amount_tax"], held["amount_total"]) == (tax, total)
     return held
 

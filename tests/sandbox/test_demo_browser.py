@@ -285,6 +285,7 @@ def test_an_address_offers_the_rates_that_serve_it_and_shows_tax_at_sandbox_rate
     expect_amounts(page, emulator, 4000, subtotal=2500, shipping_amount=1500)
     expect_tax(page, emulator, 0)  # Stripe Tax waits for an address
     assert held_session(page, emulator)["automatic_tax"]["status"] == "requires_location_inputs"
+    expect(page.get_by_test_id("tax-amount")).to_have_text("With your address")
 
     # Canada: both rates serve it, so express stays; 13 % of 25.00 + 15.00 is 5.20.
     ship_to(page, "CA", "24 Sussex Drive", "Ottawa", "K1M 1M4")

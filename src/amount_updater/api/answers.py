@@ -73,6 +73,12 @@ class Cart(BaseModel):
         description="Tax as Stripe computed it (Checkout Sessions; 0 until Stripe Tax has an"
         " address); null where Stripe computes none (quotes, PaymentIntents)",
     )
+    tax_status: str | None = Field(
+        default=None,
+        description="Stripe Tax's progress on a Checkout Session with automatic tax:"
+        " `requires_location_inputs` (no address to tax yet: `amount_tax` is not final),"
+        " `complete` or `failed`; null without automatic tax",
+    )
     amount_total: int = Field(description="After a change: the total Stripe now holds")
 
     @classmethod
@@ -120,6 +126,7 @@ class Cart(BaseModel):
             amount_discount=priced.discount_total,
             amount_shipping=priced.shipping_total,
             amount_tax=view.amount_tax,
+            tax_status=view.tax_status,
             amount_total=view.amount_total,
         )
 

@@ -156,3 +156,4 @@ class CartView:
     # Stripe's tax on a Checkout Session (0 without automatic tax); None where Stripe computes
     # none (quotes, PaymentIntents): never a number the service made up.
     amount_tax: int | None = None
+    tax_status: str | None = None  # Stripe Tax's progress (Checkout Sessions with it on)

@@ -149,6 +149,7 @@ def _view(
         cart.other_items,
         held.amount_total,
         amount_tax=held.amount_tax,
+        tax_status=held.tax_status,
     )
 
 

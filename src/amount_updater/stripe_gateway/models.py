@@ -46,6 +46,7 @@ class CheckoutSession:
     line_items: tuple[StripeLineItem, ...] = field(default=())
     amount_tax: int = 0  # total_details.amount_tax: Stripe's tax, when it computes any
     amount_shipping: int = 0  # total_details.amount_shipping: the shipping option's amount
+    tax_status: str | None = None  # automatic_tax.status; None without automatic tax
     # collected_information.shipping_details: {name, address: {line1, ..., country}} or None
     shipping_details: Mapping[str, Any] | None = None
 
@@ -66,8 +67,17 @@ class CheckoutSession:
             client_secret=data.get("client_secret"),
             line_items=line_items,
             shipping_details=(data.get("collected_information") or {}).get("shipping_details"),
+            tax_status=tax_status(data),
             **_totals(data),
         )
+
+
+def tax_status(data: Mapping[str, Any]) -> str | None:
+    """Stripe Tax's progress on a session: `requires_location_inputs` until it has an address
+    to tax, then `complete` (or `failed`); None when automatic tax is off."""
+    automatic = data.get("automatic_tax") or {}
+    status = automatic.get("status") if automatic.get("enabled") else None
+    return status if isinstance(status, str) else None
 
 
 def _totals(data: Mapping[str, Any]) -> dict[str, int]:
@@ -89,6 +99,7 @@ class UpdatedSession:
     amount_total: int
     amount_tax: int = 0
     amount_shipping: int = 0
+    tax_status: str | None = None
 
     @classmethod
     def of(cls, session: CheckoutSession) -> UpdatedSession:
@@ -99,6 +110,7 @@ class UpdatedSession:
             session.amount_total,
             session.amount_tax,
             session.amount_shipping,
+            session.tax_status,
         )
 
     @classmethod
@@ -108,6 +120,7 @@ class UpdatedSession:
             status=data.get("status") or "",
             amount_subtotal=int(data.get("amount_subtotal") or 0),
             amount_total=int(data.get("amount_total") or 0),
+            tax_status=tax_status(data),
             **_totals(data),
         )
 

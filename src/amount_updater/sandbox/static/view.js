@@ -124,6 +124,9 @@ function render() {
   $('tax-row').hidden = cart?.amount_tax === null;
   $('tax-label').textContent = state.sandbox ? 'Tax (sandbox rates)' : 'Tax';
   setAmount($('tax-amount'), cart?.amount_tax ?? 0);
+  if (cart?.tax_status === 'requires_location_inputs') {
+    $('tax-amount').textContent = 'With your address'; // Stripe Tax has nothing to tax yet
+  }
   setAmount($('total'), cart?.amount_total ?? 0);
   $('discount-applied').textContent = cart?.discount ? `Code ${cart.discount.code} applied.` : '';
 
