@@ -7,12 +7,17 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 RUN python -m venv /opt/venv
 # The runtime dependencies exactly as locked (`make lock`): pinned versions, checked hashes.
-COPY requirements.lock ./
+# The build backend too, in a venv of its own that the image does not carry.
+COPY requirements.lock build-requirements.lock ./
 RUN /opt/venv/bin/pip install --require-hashes --no-deps -r requirements.lock
-# Then the service itself, built from this tree; it brings no dependency of its own.
+RUN python -m venv /opt/build \
+    && /opt/build/bin/pip install --require-hashes --no-deps -r build-requirements.lock
+# Then the service itself, built from this tree with that backend; it brings no dependency of
+# its own.
 COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
-RUN /opt/venv/bin/pip install --no-deps . \
+RUN /opt/build/bin/pip wheel --no-deps --no-build-isolation -w /wheels . \
+    && /opt/venv/bin/pip install --no-deps /wheels/amount_updater-*.whl \
     && /opt/venv/bin/python -m compileall -q /opt/venv
 
 FROM python:3.11-slim AS runtime

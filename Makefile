@@ -69,14 +69,19 @@ spec: $(STAMP)
 	$(BIN)/python scripts/refresh_stripe_spec.py $(SPEC) --commit $(STRIPE_OPENAPI_COMMIT)
 
 # requirements.lock: the image's runtime dependencies (pyproject.toml's `dependencies`, not the
-# dev extra) pinned with hashes for its platform (python:3.11-slim, linux x86_64). Run it after
-# changing those dependencies; pins still allowed are kept (delete the file first to move every
-# pin to the newest version allowed). uv runs from a throwaway venv.
+# dev extra) pinned with hashes for its platform (python:3.11-slim, linux x86_64);
+# build-requirements.lock: the build backend the image builds the wheel with (pyproject.toml's
+# `build-system.requires`), likewise. Run it after changing either; pins still allowed are kept
+# (delete the files first to move every pin to the newest version allowed). uv runs from a
+# throwaway venv.
+LOCK_FOR := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28
 lock:
 	tools=$$(mktemp -d) && trap 'rm -rf $$tools' EXIT \
 	    && $(PYTHON) -m venv $$tools \
 	    && $$tools/bin/pip install --quiet uv \
-	    && $$tools/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o requirements.lock
+	    && $$tools/bin/uv pip compile pyproject.toml $(LOCK_FOR) -o requirements.lock \
+	    && $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	        | $$tools/bin/uv pip compile - $(LOCK_FOR) -o build-requirements.lock
 
 # Throughput against the reference endpoint, side by side (installs nginx, wrk, npm packages).
 bench: $(STAMP)

@@ -1,7 +1,8 @@
 """No Docker engine runs here, so the Dockerfile is checked for what can be checked: it parses,
-builds in two stages, installs the locked dependencies with their hashes and then the service
-alone, runs as a non-root user, has a health check, and its CMD is the command the end-to-end
-tests start (tests/test_packaging.py installs as the build stage does and starts that CMD)."""
+builds in two stages, installs the locked dependencies and build backend with their hashes and
+then the service alone, runs as a non-root user, has a health check, and its CMD is the command
+the end-to-end tests start (tests/test_packaging.py installs as the build stage does and starts
+that CMD)."""
 
 from __future__ import annotations
 
@@ -83,25 +84,30 @@ def copied_sources() -> list[str]:
     return sources
 
 
-def pip_installs() -> list[str]:
-    """The build stage's `pip install` commands, in order."""
+def pip_commands() -> list[str]:
+    """The build stage's pip commands (`pip install`, `pip wheel`), in order."""
     commands = []
     for keyword, arguments in build_stage():
         if keyword == "RUN":
-            commands += [c.strip() for c in arguments.split("&&") if "pip install" in c]
+            commands += [c.strip() for c in arguments.split("&&") if "/bin/pip " in c]
     return commands
 
 
-def test_installs_the_locked_dependencies_with_their_hashes_then_the_service_alone():
-    assert pip_installs() == [
+def test_installs_only_locked_hash_checked_packages_and_the_service_built_here():
+    assert pip_commands() == [
         "/opt/venv/bin/pip install --require-hashes --no-deps -r requirements.lock",
-        "/opt/venv/bin/pip install --no-deps .",
+        "/opt/build/bin/pip install --require-hashes --no-deps -r build-requirements.lock",
+        # Without build isolation, pip fetches no build backend of its own choosing.
+        "/opt/build/bin/pip wheel --no-deps --no-build-isolation -w /wheels .",
+        "/opt/venv/bin/pip install --no-deps /wheels/amount_updater-*.whl",
     ]
 
 
-def test_copies_the_lock_before_the_sources_and_what_the_wheel_needs():
+def test_copies_the_locks_before_the_sources_and_what_the_wheel_needs():
     sources = copied_sources()
-    assert sources[0] == "requirements.lock", "the locked layer is cached across source edits"
+    assert sources[:2] == ["requirements.lock", "build-requirements.lock"], (
+        "the locked layers are cached across source edits"
+    )
     assert {"pyproject.toml", "README.md", "LICENSE", "src"} <= set(sources)
     assert all((ROOT / source).exists() for source in sources)
     ignored = (ROOT / ".dockerignore").read_text().split()

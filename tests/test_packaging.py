@@ -1,8 +1,9 @@
 """The image, as far as it can be checked without a Docker engine: from what the Dockerfile's
-build stage copies, build the wheel; install requirements.lock (hashes required) and then the
-wheel (no dependencies) into a fresh venv, as the build stage does; start the Dockerfile's CMD
-from that venv and ask it for /healthz and /readyz. The lock itself is checked too: it pins every
-runtime dependency of pyproject.toml with a version it admits, each with its hashes.
+build stage copies, build the wheel with the locked build backend (build-requirements.lock, no
+build isolation); install requirements.lock (hashes required) and then the wheel (no
+dependencies) into a fresh venv, as the build stage does; start the Dockerfile's CMD from that
+venv and ask it for /healthz and /readyz. The locks are checked too: they pin what pyproject.toml
+requires, at runtime and to build, with versions it admits, each with its hashes.
 
 Slow (a venv and some fifty installs, from pip's cache when warm): one fixture for the module."""
 
@@ -31,6 +32,7 @@ from tests.test_dockerfile import build_stage, container_command
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements.lock"
+BUILD_LOCK = ROOT / "build-requirements.lock"  # the build backend
 SAMPLE_CATALOG = ROOT / "src/amount_updater/catalog/sample.toml"
 # Not built into the image (.dockerignore): caches and build leftovers of a developer's tree.
 NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
@@ -42,10 +44,15 @@ def runtime_requirements() -> list[Requirement]:
     return [Requirement(line) for line in pyproject["project"]["dependencies"]]
 
 
-def lock_entries() -> list[str]:
-    """Each requirement of the lock file on one line (continuations joined, comments dropped)."""
+def build_requirements() -> list[Requirement]:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return [Requirement(line) for line in pyproject["build-system"]["requires"]]
+
+
+def lock_entries(lock: Path = LOCK) -> list[str]:
+    """Each requirement of a lock file on one line (continuations joined, comments dropped)."""
     entries, pending = [], ""
-    for raw in LOCK.read_text().splitlines():
+    for raw in lock.read_text().splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -58,9 +65,9 @@ def lock_entries() -> list[str]:
     return entries
 
 
-def locked_versions() -> dict[str, str]:
+def locked_versions(lock: Path = LOCK) -> dict[str, str]:
     pins = {}
-    for entry in lock_entries():
+    for entry in lock_entries(lock):
         name, _, rest = entry.partition("==")
         pins[canonicalize_name(name)] = rest.split()[0]
     return pins
@@ -109,8 +116,13 @@ class Installed:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     tmp = tmp_path_factory.mktemp("packaging")
     context = build_context(tmp)
+    # The wheel, built as the build stage does: with the locked backend, in a venv of its own.
+    build = tmp / "build"
+    run([sys.executable, "-m", "venv", build], cwd=tmp)
+    build_pip = [build / "bin/python", "-m", "pip"]
+    run([*build_pip, "install", "--require-hashes", "--no-deps", "-r", BUILD_LOCK.name], context)
     wheels = tmp / "wheels"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", wheels, "."], cwd=context)
+    run([*build_pip, "wheel", "--no-deps", "--no-build-isolation", "-w", wheels, "."], context)
     (wheel,) = wheels.glob("amount_updater-*.whl")
 
     venv = tmp / "venv"
@@ -202,33 +214,40 @@ def test_the_wheel_carries_the_license(installed: Installed):
     assert metadata.get_all("License-File") == ["LICENSE"]
 
 
-def test_the_lock_pins_every_runtime_dependency_with_a_version_pyproject_admits():
-    pins = locked_versions()
-    for requirement in runtime_requirements():
+@pytest.mark.parametrize(
+    ("lock", "requirements"), [(LOCK, runtime_requirements), (BUILD_LOCK, build_requirements)]
+)
+def test_the_locks_pin_what_pyproject_requires_with_versions_it_admits(lock, requirements):
+    pins = locked_versions(lock)
+    for requirement in requirements():
         name = canonicalize_name(requirement.name)
-        assert name in pins, f"{requirement.name} is not in requirements.lock: run `make lock`"
+        assert name in pins, f"{requirement.name} is not in {lock.name}: run `make lock`"
         assert requirement.specifier.contains(pins[name], prereleases=True), (
-            f"requirements.lock pins {name}=={pins[name]}, outside {requirement}: run `make lock`"
+            f"{lock.name} pins {name}=={pins[name]}, outside {requirement}: run `make lock`"
         )
 
 
-def test_every_lock_entry_is_pinned_with_hashes():
-    entries = lock_entries()
+@pytest.mark.parametrize("lock", [LOCK, BUILD_LOCK])
+def test_every_lock_entry_is_pinned_with_hashes(lock: Path):
+    entries = lock_entries(lock)
     assert entries
     pinned = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[^\s;]+( --hash=sha256:[0-9a-f]{64})+$")
     for entry in entries:
         assert pinned.match(entry), f"not pinned with sha256 hashes: {entry}"
 
 
-def test_the_lock_is_for_the_images_platform_and_says_how_it_was_made():
-    header = LOCK.read_text().splitlines()[:2]
+@pytest.mark.parametrize(("lock", "source"), [(LOCK, "pyproject.toml"), (BUILD_LOCK, "-")])
+def test_the_locks_are_for_the_images_platform_and_say_how_they_were_made(lock, source):
+    header = lock.read_text().splitlines()[:2]
     assert header[0].startswith("# This file was autogenerated by uv")
     command = header[1].lstrip("# ").strip()
-    assert command.startswith("uv pip compile pyproject.toml --generate-hashes")
-    assert "--python-version 3.11" in command
-    assert "--python-platform x86_64-manylinux_2_28" in command
-    assert command.endswith("-o requirements.lock")
-    assert command in (ROOT / "Makefile").read_text(), "`make lock` runs another command"
+    flags = "--generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28"
+    assert command == f"uv pip compile {source} {flags} -o {lock.name}"
+    makefile = (ROOT / "Makefile").read_text()
+    assert f"LOCK_FOR := {flags}\n" in makefile
+    assert f"uv pip compile {source} $(LOCK_FOR) -o {lock.name}" in makefile, (
+        "`make lock` runs another command"
+    )
 
 
 def test_a_production_install_carries_no_stripe_emulator(installed: Installed):
