@@ -6,8 +6,8 @@ one new line, parse both answers with orjson. No middleware, token, lock, rate l
 pricing, idempotency or metrics. It is not a product: it shows how much of the gap to the
 reference is the framework and the HTTP client, and how much is the service's own work.
 
-    FLOOR_STRIPE_API_BASE=http://127.0.0.1:8912 uvicorn floor_app:create_app --factory \
-        --app-dir benchmarks --loop uvloop --http httptools --no-access-log
+    FLOOR_STRIPE_API_BASE=http://127.0.0.1:8912 granian --interface asgi --factory \
+        --working-dir benchmarks --loop uvloop --http 1 floor_app:create_app
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ from harness.runs import (
     wait_for_quiet,
 )
 from harness.servers import (
+    EXTRA_SERVER_KEYS,
     REFERENCE_SOURCE,
     SERVER_KEYS,
     ServerSpec,
@@ -64,7 +65,7 @@ from harness.wrk import THREADS, WrkError
 
 SPEED_CHECK_S = 3.0
 FLASH_SERVERS = ("reference", "service")
-OPEN_SERVERS = ("reference", "floor", "service")
+OPEN_SERVERS = ("reference", "floor", "service", *EXTRA_SERVER_KEYS)
 FD_LIMIT = 65536
 
 
@@ -101,9 +102,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        type=lambda v: _choices(v, SERVER_KEYS, SERVER_KEYS),
+        type=lambda v: _choices(v, SERVER_KEYS + EXTRA_SERVER_KEYS, SERVER_KEYS),
         default=SERVER_KEYS,
-        help="servers to measure, comma-separated: " + ",".join(SERVER_KEYS),
+        help="servers to measure, comma-separated: " + ",".join(SERVER_KEYS) + " (all of "
+        "them by default), or " + ",".join(EXTRA_SERVER_KEYS) + " (the floor and the service "
+        "under uvicorn instead of granian)",
     )
     parser.add_argument(
         "--rounds",
@@ -221,6 +224,10 @@ def select_servers(
             servers.append(baseline_spec())
         elif key == "floor":
             servers.append(floor_spec())
+        elif key.startswith("floor_"):
+            servers.append(floor_spec(key.removeprefix("floor_"), key))
+        elif key.startswith("service_"):
+            servers.append(service_spec(token_secret, 1, key.removeprefix("service_")))
         else:
             servers.append(service_spec(token_secret, 2 if key == "service2" else 1))
     return servers, notes

@@ -11,7 +11,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [*(ROOT / "src").rglob("*.py"), *(ROOT / "packages").rglob("src/**/*.py")]
-STACK = ("fastapi", "starlette", "httpx", "httpcore", "uvicorn", "aiohttp", "httpx_aiohttp")
+STACK = (
+    "fastapi",
+    "starlette",
+    "httpx",
+    "httpcore",
+    "uvicorn",
+    "granian",
+    "aiohttp",
+    "httpx_aiohttp",
+)
 
 
 def private_uses(tree: ast.AST) -> list[str]:
@@ -58,6 +67,8 @@ def test_no_private_name_of_the_stack_is_used(path: Path):
         "from fastapi._compat import ModelField",
         "from starlette._exception_handler import wrap_app_handling_exceptions",
         "from httpx import _client",
+        "from granian._futures import _future_watcher_wrapper",
+        "from granian.server.embed import _asgi_call_wrap",
         "import httpcore._async.connection_pool",
         "from fastapi.dependencies.utils import _get_param_aliases",
         "import httpx\nurl = httpx._urls.URL",

@@ -20,6 +20,9 @@ STRIPE_KEY = "sk_test_bench"
 TOKEN_EXPIRES_AT = 4102444800  # 2100-01-01, like the stand-in's sessions
 NPM_TIMEOUT_S = 600
 SERVER_KEYS = ("reference", "baseline", "floor", "service", "service2")
+# On request only: the floor and the service under uvicorn (uvloop, httptools) instead of
+# granian, to compare the servers.
+EXTRA_SERVER_KEYS = ("floor_uvicorn", "service_uvicorn")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,35 @@ def uvicorn_app(factory: str, port: int) -> list[str]:
     ]
 
 
+def granian_app(factory: str, port: int) -> list[str]:
+    """granian serving `factory` from benchmarks/, one worker, as the service runs."""
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--factory",
+        "--working-dir",
+        str(BENCH_DIR),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "1",
+        "--no-ws",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        factory,
+    ]
+
+
 def _baseline_launch(port: int, upstream_port: int) -> Launch:
     env = {
         **_base_env(),
@@ -122,16 +154,20 @@ def _baseline_launch(port: int, upstream_port: int) -> Launch:
     return Launch(uvicorn_app("baseline_app:create_app", port), env)
 
 
-def _floor_launch(port: int, upstream_port: int) -> Launch:
+def _floor_launch(server: str, port: int, upstream_port: int) -> Launch:
     env = {
         **_base_env(),
         "FLOOR_STRIPE_API_BASE": f"http://127.0.0.1:{upstream_port}",
         "FLOOR_STRIPE_SECRET_KEY": STRIPE_KEY,
     }
-    return Launch(uvicorn_app("floor_app:create_app", port), env)
+    if server == "uvicorn":
+        return Launch(uvicorn_app("floor_app:create_app", port), env)
+    return Launch(granian_app("floor_app:create_app", port), env)
 
 
-def _service_launch(token_secret: str, workers: int, port: int, upstream_port: int) -> Launch:
+def _service_launch(
+    token_secret: str, workers: int, server: str | None, port: int, upstream_port: int
+) -> Launch:
     command = [
         _python_bin("amount-updater"),
         "serve",
@@ -154,6 +190,11 @@ def _service_launch(token_secret: str, workers: int, port: int, upstream_port: i
         "AMOUNT_UPDATER_STRIPE_REQUESTS_PER_SECOND": "0",
         "AMOUNT_UPDATER_STRIPE_ENDPOINT_REQUESTS_PER_SECOND": "0",
     }
+    if server == "uvicorn":  # as `serve` ran before it moved to granian
+        command = [
+            *uvicorn_app("amount_updater.app:create_app_from_environment", port),
+            "--no-proxy-headers",
+        ]
     return Launch(command, env)
 
 
@@ -177,20 +218,26 @@ def baseline_spec() -> ServerSpec:
     )
 
 
-def floor_spec() -> ServerSpec:
+def floor_spec(server: str = "granian", key: str = "floor") -> ServerSpec:
     return ServerSpec(
-        "floor",
-        "floor: FastAPI + httpx over aiohttp, GET + POST only, 1 worker",
+        key,
+        f"floor: FastAPI + httpx over aiohttp, GET + POST only, 1 worker ({server})",
         1,
         False,
-        _floor_launch,
+        partial(_floor_launch, server),
     )
 
 
-def service_spec(token_secret: str, workers: int) -> ServerSpec:
+def service_spec(token_secret: str, workers: int, server: str | None = None) -> ServerSpec:
+    """`amount-updater serve`, or with `server="uvicorn"` its app factory under uvicorn's
+    command line, to compare the servers."""
     key = "service" if workers == 1 else f"service{workers}"
     label = f"service: amount-updater, {workers} worker{'s' if workers > 1 else ''}"
-    return ServerSpec(key, label, workers, True, partial(_service_launch, token_secret, workers))
+    if server is not None:
+        key, label = f"service_{server}", f"{label} ({server} command line)"
+    return ServerSpec(
+        key, label, workers, True, partial(_service_launch, token_secret, workers, server)
+    )
 
 
 def mint_tokens(token_secret: str, session_ids: list[str]) -> list[str]:

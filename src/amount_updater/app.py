@@ -276,8 +276,8 @@ def _queued(metrics: Metrics) -> None:
 
 
 def create_app_from_environment() -> FastAPI:
-    """Entry point for `uvicorn --factory` (used by `amount-updater serve`): each worker
-    process builds its app, and its logging, here."""
+    """The app factory `amount-updater serve` gives granian: each worker process builds its
+    app, and its logging, here."""
     settings = load_settings()
     configure_logging(settings.log_level)
     app = create_app(settings)

@@ -6,12 +6,16 @@ Commands: `serve` the API, write the `openapi` document, `check-catalog` a catal
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from amount_updater import __version__
 from amount_updater.catalog.repository import (
@@ -26,6 +30,22 @@ from amount_updater.logs import configure_logging
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+APP_FACTORY = "amount_updater.app:create_app_from_environment"
+# Connections waiting to be accepted (as uvicorn's default). granian's backpressure, the
+# connections a worker serves at once, is this divided by the workers; past it, connections wait
+# to be accepted. Requests that call Stripe then queue for admission in the app.
+BACKLOG = 2048
+# granian's own log lines go to the root logger, so that they are JSON lines like the app's.
+GRANIAN_LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {},
+    "handlers": {},
+    "loggers": {
+        "_granian": {"handlers": [], "propagate": True},
+        "granian.access": {"handlers": [], "propagate": True},
+    },
+}
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -93,7 +113,9 @@ def _fail(message: str) -> int:
 
 
 def _serve(host: str, port: int, workers: int, sandbox: bool) -> int:
-    import uvicorn
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.log import LogLevels
 
     if sandbox:
         os.environ[ENV_PREFIX + "SANDBOX"] = "true"  # for the worker processes too
@@ -114,22 +136,39 @@ def _serve(host: str, port: int, workers: int, sandbox: bool) -> int:
         os.environ[ENV_PREFIX + "STRIPE_API_BASE"] = settings.stripe_api_base
         _sandbox_banner(host, settings.stripe_api_base)
     configure_logging(settings.log_level)
-    uvicorn.run(
-        "amount_updater.app:create_app_from_environment",
-        factory=True,
-        host=host,
+    # granian: its main process starts the workers and stops them on SIGTERM / SIGINT (each
+    # finishes its requests, then runs the app's shutdown); each worker builds its app with the
+    # factory (`load_app`) and serves it on uvloop, HTTP/1.1 only, no access log.
+    server = Granian(
+        APP_FACTORY,
+        address=host,
         port=port,
+        interface=Interfaces.ASGI,
         workers=workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_config=None,
-        # X-Forwarded-For is believed from the trusted proxies only (uvicorn's proxy headers);
-        # without any, the client address is the socket's.
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        websockets=False,
+        backlog=BACKLOG,
+        factory=True,
+        log_level=LogLevels(settings.log_level.lower()),
+        log_dictconfig=GRANIAN_LOGGING,
+        log_access=False,
     )
+    server.serve(target_loader=partial(load_app, trusted_proxies=tuple(settings.trusted_proxies)))
     return 0
+
+
+def load_app(target: str, *, trusted_proxies: Sequence[str] = ()) -> Any:
+    """The app a worker serves: the factory `target` ("module:function") builds it. With
+    trusted proxies, their X-Forwarded-For (and X-Forwarded-Proto) set the client's address
+    (and scheme); from anyone else those headers are ignored and the address is the socket's."""
+    module, _, name = target.partition(":")
+    app = getattr(importlib.import_module(module), name)()
+    if trusted_proxies:
+        from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+        app = wrap_asgi_with_proxy_headers(app, list(trusted_proxies))
+    return app
 
 
 def _sandbox_api_base(host: str, port: int) -> str:

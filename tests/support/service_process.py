@@ -4,11 +4,12 @@ would), bound to loopback on a free port."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,9 @@ class ServiceProcess:
     process: subprocess.Popen[bytes]
 
     def kill(self) -> None:
-        """SIGKILL, as a crashed replica: no shutdown, no cleanup, locks left held."""
-        self.process.kill()
+        """SIGKILL to the server and its workers, as a crashed replica (its container gone): no
+        shutdown, no cleanup, locks left held."""
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
 
@@ -81,6 +83,7 @@ def service_process(
             cwd=workdir,
             stdout=sink,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the server and its workers
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -88,5 +91,7 @@ def service_process(
         yield ServiceProcess(url, process)
     finally:
         if process.poll() is None:
-            process.terminate()
+            process.terminate()  # the server stops its workers, each after its requests
             process.wait(timeout=10)
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # a worker left behind, if any
