@@ -6,6 +6,7 @@ trickling answer refused within the timeout."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import time
 import zlib
 from collections.abc import Iterator
@@ -273,3 +274,29 @@ class TestConnectionCap:
         release.set()
         assert len(answers) == 6
         assert most == 2
+
+
+async def gzipped(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] != "http":
+        return
+    body = gzip.compress(SESSION)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-encoding", b"gzip"),
+                (b"content-length", b"%d" % len(body)),
+                (b"request-id", b"req_gz"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class TestAnswers:
+    @pytest.mark.asyncio
+    async def test_a_compressed_answer_is_handed_over_decoded(self, no_proxy_env):
+        with serve_in_thread(gzipped) as url:
+            assert (await call(url))["id"] == "cs_test_1"

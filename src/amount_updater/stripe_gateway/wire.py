@@ -50,7 +50,9 @@ class StripeWire:
     ) -> None:
         self._transport = transport
         self._base = api_base.rstrip("/")
-        self._extensions = {"timeout": httpx.Timeout(timeout_s).as_dict()}
+        # Connecting and waiting for a pooled connection are bounded by the transport; reads are
+        # not (no timer re-armed on every chunk): the whole exchange is bounded below.
+        self._extensions = {"timeout": httpx.Timeout(timeout_s, read=None).as_dict()}
         self._timeout_s = timeout_s
         self._max_answer_bytes = max_answer_bytes
         # Encoded once: httpx then has less to normalise per request.
