@@ -78,7 +78,16 @@ class Admission:
 
     async def enter(self) -> Slot:
         """A slot for the current request (which `step_aside` then finds)."""
-        if self._slots.locked() and self._on_wait is not None:
+        if not self._slots.locked():
+            await self._slots.acquire()  # a free slot and nobody before it: taken at once
+        else:
+            await self._wait()
+        slot = Slot(self)
+        _current.set(slot)
+        return slot
+
+    async def _wait(self) -> None:
+        if self._on_wait is not None:
             self._on_wait()
         try:
             async with asyncio.timeout(self._max_wait_s):
@@ -90,9 +99,6 @@ class Admission:
                 "This instance is at its limit of requests in progress. Try again shortly.",
                 headers={"Retry-After": "1"},
             ) from None
-        slot = Slot(self)
-        _current.set(slot)
-        return slot
 
     def leave(self) -> None:
         self._slots.release()
