@@ -54,8 +54,8 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
     token_secret: SecretStr | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # Proxies whose X-Forwarded-For is believed for the client's address (uvicorn's proxy
-    # headers): addresses or networks. Anyone else's header is ignored.
+    # Proxies whose X-Forwarded-For is believed for the client's address (granian's proxy
+    # headers wrapper): addresses or networks. Anyone else's header is ignored.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

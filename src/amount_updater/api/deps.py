@@ -120,7 +120,7 @@ class Credentials:
 def read_credentials(request: Request) -> Credentials:
     """The credentials of `request`, read the way HTTPBearer and APIKeyHeader read them (with
     auto_error=False). The client address is the socket's, or the trusted proxy's account of
-    it (uvicorn's proxy headers)."""
+    it (granian's proxy headers wrapper, `amount-updater serve`)."""
     scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
     bearer = token if token and scheme.lower() == "bearer" else None
     api_key = request.headers.get(_api_key.model.name) or None
