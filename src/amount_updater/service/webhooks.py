@@ -1,10 +1,11 @@
 """Stripe webhooks: after payment, check that what Stripe charged is what the cart costs.
 
 The authoritative check: a cart can drift from the charge (a catalog change, a change that
-failed half-way, a caller that bypassed the service), and nobody would notice. On `checkout.session.completed` and on PaymentIntent `succeeded` /
-`amount_capturable_updated`, the recorded cart is priced again from the catalog and compared
-with the amount Stripe charged; a difference is logged at error level with both figures and
-counted in a metric. Each event is handled once (Stripe redelivers); other types are ignored.
+failed half-way, a caller that bypassed the service), and nobody would notice. On
+`checkout.session.completed` and on PaymentIntent `succeeded` / `amount_capturable_updated`, the
+recorded cart is priced again from the catalog and compared with the amount Stripe charged; a
+difference is logged at error level with both figures and counted in a metric. Each event is
+handled once (Stripe redelivers); other types are ignored.
 """
 
 from __future__ import annotations
