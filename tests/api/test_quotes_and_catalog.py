@@ -51,6 +51,7 @@ class TestQuotes:
             "amount_discount": 500,
             "amount_shipping": 500,
             "amount_tax": None,  # Stripe computes tax, and a quote asks no Stripe
+            "tax_status": None,
             "amount_total": 8000,
         }
         assert not stripe_mock.calls
