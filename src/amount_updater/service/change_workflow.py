@@ -246,8 +246,7 @@ class ChangeWorkflow(Generic[S]):
         cart = snapshot.cart
         if cart.problem is not None:
             raise _unreadable(kind.noun)
-        rules = self._pricer.rules(snapshot.currency)
-        return kind.view(snapshot, self._pricer.price(rules, cart.selection, cart.other_subtotal))
+        return kind.view(snapshot, self._pricer.price_recorded(cart, snapshot.currency))
 
     async def _settle(self, object_id: str) -> None:
         """Send a write whose outcome was left unknown again, with its own idempotency key:

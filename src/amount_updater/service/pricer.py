@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from amount_updater.catalog.repository import CatalogRepository
 from amount_updater.pricing import CartRules, PricedCart, Selection, price_cart
-from amount_updater.service.cart import CartView
+from amount_updater.service.cart import CartView, RecordedCart
 from amount_updater.service.changes import NewCart, build_selection, check_shipping_has_items
 
 
@@ -23,6 +23,10 @@ class CartPricer:
 
     def price(self, rules: CartRules, selection: Selection, other_subtotal: int = 0) -> PricedCart:
         return price_cart(rules, selection, other_subtotal=other_subtotal)
+
+    def price_recorded(self, cart: RecordedCart, currency: str) -> PricedCart:
+        """The cart recorded on a Stripe object, priced from the catalog now."""
+        return self.price(self.rules(currency), cart.selection, cart.other_subtotal)
 
     def new_cart(self, cart: NewCart) -> PricedCart:
         """A fresh cart, every part validated, priced."""

@@ -105,8 +105,7 @@ class WebhookService:
             return "not_managed"
         session = await self._gateway.get_checkout_session(str(session_data["id"]))
         cart = SessionCart.read(session, self._pricer.catalog)
-        rules = self._pricer.rules(session.currency)
-        expected = self._pricer.price(rules, cart.selection, cart.other_subtotal).total
+        expected = self._pricer.price_recorded(cart, session.currency).total
         charged = _amount(session_data, "amount_total")
         return self._compare("checkout.session", session.id, expected, charged, session.currency)
 
@@ -120,8 +119,7 @@ class WebhookService:
             if cart.problem is not None:
                 # Nothing to compare with: as alarming as a mismatch, and reported as one.
                 return self._compare("payment_intent", intent.id, None, charged, intent.currency)
-            rules = self._pricer.rules(intent.currency)
-            expected = self._pricer.price(rules, cart.selection, cart.other_subtotal).total
+            expected = self._pricer.price_recorded(cart, intent.currency).total
             return self._compare("payment_intent", intent.id, expected, charged, intent.currency)
 
         return check
